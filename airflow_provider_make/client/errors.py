@@ -1,0 +1,157 @@
+"""The exceptions of the client layer: one base class, one class per error family.
+
+Every exception carries ``result_code`` (``None`` when the API did not answer one) and
+``action`` (what a task should do: fail at once, retry later, keep waiting). Messages
+are plain English, name the argument at fault, and never contain a URL: the password
+travels in the query string (spec decision 12).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from airflow_provider_make.client.result_codes import Action, Family, ResultCode, describe
+
+
+class MakeError(Exception):
+    """Base class of everything this package raises about the make API."""
+
+    #: What a task should do about this error; subclasses or instances refine it.
+    action: Action = Action.FAIL
+
+    def __init__(self, message: str, *, result_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result_code = result_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MakeApiError(MakeError):
+    """The API answered ``failed``; ``result_code`` says why."""
+
+    family: ClassVar[Family] = Family.SERVICE
+
+    def __init__(self, message: str, *, result_code: int | None, request: str = "") -> None:
+        super().__init__(message, result_code=result_code)
+        self.request = request  # "makeSms+", "tracking", ...: never a URL
+
+    @property
+    def row(self) -> ResultCode | None:
+        """The result-code table's row for this error, if the API gave a code."""
+        return None if self.result_code is None else describe(self.result_code)
+
+
+class MakeAuthError(MakeApiError):
+    """101: wrong login or password. Retrying cannot help."""
+
+    family = Family.AUTH
+    action = Action.FAIL
+
+
+class MakeCreditError(MakeApiError):
+    """102: not enough credit for this request. Retrying cannot help."""
+
+    family = Family.CREDIT
+    action = Action.FAIL
+
+
+class MakeInvalidArgumentError(MakeApiError):
+    """An argument is wrong: refused by the API (100, 103-109) or by the checks before sending.
+
+    ``argument`` names the argument at fault, in the vocabulary of whoever is reading:
+    the hook's parameter name for checks made before sending (``caller``,
+    ``delay_seconds``), the API's argument for codes the API answered (``to``, ``insec``).
+    """
+
+    family = Family.INVALID_ARGUMENT
+    action = Action.FAIL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        result_code: int | None = None,
+        request: str = "",
+        argument: str | None = None,
+    ) -> None:
+        super().__init__(message, result_code=result_code, request=request)
+        self.argument = argument
+
+
+class MakeValidationError(MakeInvalidArgumentError, ValueError):
+    """An argument was refused before any request was sent (``result_code`` is None)."""
+
+
+class MakeTrackingNotReadyError(MakeApiError):
+    """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
+
+    family = Family.TRACKING_NOT_READY
+    action = Action.WAIT
+
+
+class MakeTrackingUnknownError(MakeApiError):
+    """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
+
+    family = Family.TRACKING_UNKNOWN
+    action = Action.FAIL
+
+
+class MakeServiceError(MakeApiError):
+    """0, 111 or a code the document does not list: a failure on the service's side."""
+
+    family = Family.SERVICE
+    action = Action.RETRY
+
+
+class MakeTransportError(MakeError):
+    """The exchange with the API broke: no connection, a timeout, an HTTP error, or garbage.
+
+    ``may_have_been_accepted`` is True when a request that spends credits may have
+    reached the API before things broke: sending it again could ring a phone twice, so
+    the task must fail rather than retry (``action`` is FAIL). It is False for reads and
+    for requests that never left this machine, which are safe to retry.
+    """
+
+    def __init__(self, message: str, *, may_have_been_accepted: bool) -> None:
+        super().__init__(message)
+        self.may_have_been_accepted = may_have_been_accepted
+        self.action = Action.FAIL if may_have_been_accepted else Action.RETRY
+
+
+class MakeConfigurationError(MakeError):
+    """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
+
+    action = Action.FAIL
+
+
+_CLASS_BY_FAMILY: dict[Family, type[MakeApiError]] = {
+    Family.AUTH: MakeAuthError,
+    Family.CREDIT: MakeCreditError,
+    Family.INVALID_ARGUMENT: MakeInvalidArgumentError,
+    Family.TRACKING_NOT_READY: MakeTrackingNotReadyError,
+    Family.TRACKING_UNKNOWN: MakeTrackingUnknownError,
+    Family.SERVICE: MakeServiceError,
+}
+
+
+def error_for_code(result_code: int, request: str) -> MakeApiError:
+    """Build the exception for a ``failed`` answer carrying ``result_code``."""
+    row = describe(result_code)
+    if row.family is Family.ACCEPTED:
+        # A success code inside a "failed" answer: the answer contradicts itself.
+        message = (
+            f"{request} failed although the API gave result code {result_code} "
+            f"({row.meaning}); the answer contradicts itself, so nothing can be assumed"
+        )
+        return MakeServiceError(message, result_code=result_code, request=request)
+    message = f"{request} failed with result code {result_code}: {row.meaning}"
+    if row.hint:
+        message += f" ({row.hint})"
+    cls = _CLASS_BY_FAMILY[row.family]
+    if cls is MakeInvalidArgumentError:
+        return MakeInvalidArgumentError(
+            message, result_code=result_code, request=request, argument=row.argument
+        )
+    return cls(message, result_code=result_code, request=request)

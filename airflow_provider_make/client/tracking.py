@@ -1,0 +1,253 @@
+"""The tracking log of a request, one typed class per kind.
+
+Dates are Unix seconds in lowercase hexadecimal, ``0`` meaning "has not happened
+(yet)" (spec decision 7): they become timezone-aware UTC datetimes, or None.
+``is_finished`` follows spec decision 8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+from urllib.parse import unquote_plus
+
+from airflow_provider_make.client.errors import MakeTransportError
+from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.client.responses import raise_for_failure
+
+
+def _date(raw: str, name: str) -> datetime | None:
+    text = raw.strip().lower()
+    if text in ("", "0"):
+        return None
+    try:
+        return datetime.fromtimestamp(int(text, 16), tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise MakeTransportError(
+            f"tracking: the date {name!r} is not hexadecimal Unix seconds", may_have_been_accepted=False
+        ) from None
+
+
+def _int(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """What every tracking log holds: the kind and the id."""
+
+    kind: ClassVar[RequestKind]
+    id: str
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the request is over; kinds without dates are finished at once."""
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: dates as ISO-8601 strings, plus ``kind`` and ``is_finished``."""
+        result: dict[str, Any] = {"kind": self.kind.value}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            result[item.name] = value.isoformat() if isinstance(value, datetime) else value
+        result["is_finished"] = self.is_finished
+        return result
+
+
+@dataclass(frozen=True)
+class RingPlusTracking(Tracking):
+    """makeRing+: the log carries no dates, so there is nothing to wait for."""
+
+    kind = RequestKind.RING_PLUS
+
+
+@dataclass(frozen=True)
+class RingunTracking(Tracking):
+    """makeRingun: the log carries no dates, so there is nothing to wait for."""
+
+    kind = RequestKind.RINGUN
+
+
+@dataclass(frozen=True)
+class _Dated(Tracking):
+    created_at: datetime | None  # date_created
+    caller: str  # from
+    callee: str  # to
+    delay_seconds: int | None  # insec
+
+
+@dataclass(frozen=True)
+class RingTracking(_Dated):
+    """makeRing: finished once ``hung_up_at`` (date_hangup) is set."""
+
+    kind = RequestKind.RING
+    rang_at: datetime | None  # date_ring
+    answered_at: datetime | None  # date_answer; None: the callee did not pick up
+    hung_up_at: datetime | None  # date_hangup
+
+    @property
+    def is_finished(self) -> bool:
+        return self.hung_up_at is not None
+
+
+@dataclass(frozen=True)
+class CallTracking(_Dated):
+    """makeCall. The service rings the callee (A) first, then the caller (B)."""
+
+    kind = RequestKind.CALL
+    callee_rang_at: datetime | None  # date_ringA
+    caller_rang_at: datetime | None  # date_ringB
+    callee_answered_at: datetime | None  # date_answerA
+    caller_answered_at: datetime | None  # date_answerB
+    callee_hung_up_at: datetime | None  # date_hangup
+    caller_hung_up_at: datetime | None  # date_hangupB
+
+    @property
+    def is_finished(self) -> bool:
+        """Spec decision 8: the callee's leg ended, and the caller's too unless it never rang."""
+        if self.callee_hung_up_at is None:
+            return False
+        return self.caller_hung_up_at is not None or self.caller_rang_at is None
+
+
+@dataclass(frozen=True)
+class CallPlusTracking(CallTracking):
+    """makeCall+: a recorded makeCall."""
+
+    kind = RequestKind.CALL_PLUS
+    max_duration_seconds: int | None  # duration (seconds in the tracking, minutes in the request)
+    record_link: str | None  # None when caller and callee could not talk
+
+
+@dataclass(frozen=True)
+class SmsTracking(_Dated):
+    """makeSms: finished once ``sent_at`` (date_executed) is set."""
+
+    kind = RequestKind.SMS
+    catalog_code: str  # txt
+    sent_at: datetime | None  # date_executed
+    content: str  # decoded from the URL-encoded text the log holds
+
+    @property
+    def is_finished(self) -> bool:
+        return self.sent_at is not None
+
+
+@dataclass(frozen=True)
+class SmsPlusTracking(_Dated):
+    """makeSms+: finished once sent; the follow-up SMS comes later (``follow_up_sent_at``)."""
+
+    kind = RequestKind.SMS_PLUS
+    sent_at: datetime | None  # date_executed
+    content: str
+    follow_up_sent_at: datetime | None  # x_date_executed
+
+    @property
+    def is_finished(self) -> bool:
+        return self.sent_at is not None
+
+
+AnyTracking = (
+    RingTracking
+    | RingPlusTracking
+    | RingunTracking
+    | CallTracking
+    | CallPlusTracking
+    | SmsTracking
+    | SmsPlusTracking
+)
+
+
+def is_done(tracking: Tracking, *, wait_for_follow_up: bool = False) -> bool:
+    """``is_finished``, and for makeSms+ optionally the follow-up SMS too (spec decision 8)."""
+    if wait_for_follow_up and isinstance(tracking, SmsPlusTracking):
+        return tracking.follow_up_sent_at is not None
+    return tracking.is_finished
+
+
+def parse_tracking(raw: dict[str, str]) -> AnyTracking:
+    """The typed tracking log from apilog's answer; ``failed`` answers raise (110, 112...)."""
+    raise_for_failure(raw, "tracking", spends_credits=False)
+    make = raw.get("make", "")
+    try:
+        kind = RequestKind(make)
+    except ValueError:
+        raise MakeTransportError(
+            f"tracking: the log is of an unknown kind {make[:20]!r}", may_have_been_accepted=False
+        ) from None
+    ident = raw.get("id", "")
+    if kind is RequestKind.RING_PLUS:
+        return RingPlusTracking(id=ident)
+    if kind is RequestKind.RINGUN:
+        return RingunTracking(id=ident)
+
+    def date(name: str) -> datetime | None:
+        return _date(raw.get(name, "0"), name)
+
+    common: dict[str, Any] = {
+        "id": ident,
+        "created_at": date("date_created"),
+        "caller": raw.get("from", ""),
+        "callee": raw.get("to", ""),
+        "delay_seconds": _int(raw.get("insec", "")),
+    }
+    if kind is RequestKind.RING:
+        return RingTracking(
+            **common,
+            rang_at=date("date_ring"),
+            answered_at=date("date_answer"),
+            hung_up_at=date("date_hangup"),
+        )
+    if kind in (RequestKind.CALL, RequestKind.CALL_PLUS):
+        legs: dict[str, Any] = {
+            "callee_rang_at": date("date_ringA"),
+            "caller_rang_at": date("date_ringB"),
+            "callee_answered_at": date("date_answerA"),
+            "caller_answered_at": date("date_answerB"),
+            "callee_hung_up_at": date("date_hangup"),
+            "caller_hung_up_at": date("date_hangupB"),
+        }
+        if kind is RequestKind.CALL:
+            return CallTracking(**common, **legs)
+        return CallPlusTracking(
+            **common,
+            **legs,
+            max_duration_seconds=_int(raw.get("duration", "")),
+            record_link=raw.get("record_link") or None,
+        )
+    content = unquote_plus(raw.get("content", ""))
+    if kind is RequestKind.SMS:
+        return SmsTracking(
+            **common, catalog_code=raw.get("txt", ""), sent_at=date("date_executed"), content=content
+        )
+    return SmsPlusTracking(
+        **common, sent_at=date("date_executed"), content=content, follow_up_sent_at=date("x_date_executed")
+    )
+
+
+def tracking_from_dict(data: dict[str, Any]) -> AnyTracking:
+    """Rebuild a tracking object from :meth:`Tracking.to_dict` (what triggers send back)."""
+    classes: dict[str, type[AnyTracking]] = {
+        cls.kind.value: cls
+        for cls in (
+            RingTracking,
+            RingPlusTracking,
+            RingunTracking,
+            CallTracking,
+            CallPlusTracking,
+            SmsTracking,
+            SmsPlusTracking,
+        )
+    }
+    cls = classes[data["kind"]]
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        value = data.get(item.name)
+        if isinstance(value, str) and item.name.endswith("_at"):
+            value = datetime.fromisoformat(value)
+        values[item.name] = value
+    return cls(**values)

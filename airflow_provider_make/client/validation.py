@@ -1,0 +1,287 @@
+"""Checks every argument before a request leaves, and puts it in the form the API wants.
+
+A refused argument raises :class:`MakeValidationError` naming the argument and what is
+wrong; since these checks run before any request is built, a refused input sends
+nothing. ``phonenumbers`` is imported on first use so that importing this module (and
+the operators above it) stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_make.client.errors import MakeValidationError
+from airflow_provider_make.client.gsm import forbidden_characters, transliterate
+
+if TYPE_CHECKING:
+    import phonenumbers
+
+MAX_DELAY_SECONDS = 7200
+MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 1, 10
+MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS = 2, 10
+MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES = 1, 100
+
+# What people put between digits; anything else (letters above all) is refused.
+_PHONE_CHARS = re.compile(r"^\+?[0-9 .\-()/]+$")
+_TRACKING_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_CATALOG_CODE = re.compile(r"^[0-9]{1,10}$")
+
+
+def _fail(argument: str, problem: str) -> MakeValidationError:
+    return MakeValidationError(f"{argument}: {problem}", argument=argument)
+
+
+def _shown(value: object) -> str:
+    """A value as the message shows it: short, quoted, never multi-line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _as_text(argument: str, value: object, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {_shown(value)}")
+    text = str(value).strip()
+    if not text:
+        raise _fail(argument, f"expected {what}, got an empty value")
+    return text
+
+
+def _whole_number(argument: str, value: object, low: int, high: int, unit: str) -> int:
+    """An int, or a string of digits (what a rendered template gives), within bounds."""
+    if isinstance(value, bool):
+        raise _fail(argument, f"expected a whole number of {unit}, got {value!r}")
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+        number = int(value)
+    elif isinstance(value, int):
+        number = value
+    else:
+        raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {_shown(value)}")
+    if not low <= number <= high:
+        raise _fail(argument, f"must be from {low} to {high} {unit}, got {number}")
+    return number
+
+
+def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
+    """The ``insec`` delay: None (use the account's saved delay) or 0..7200 seconds.
+
+    Spec decision 3: every delay is in seconds, makeCall+'s included.
+    """
+    if value is None:
+        return None
+    return _whole_number(argument, value, 0, MAX_DELAY_SECONDS, "seconds")
+
+
+def duration_minutes(value: object, argument: str = "max_duration_minutes") -> int:
+    """makeCall+'s ``duration``: 1..10 minutes."""
+    return _whole_number(argument, value, MIN_DURATION_MINUTES, MAX_DURATION_MINUTES, "minutes")
+
+
+def recording_notice(value: object, argument: str = "recording_notice") -> None:
+    """makeCall+'s ``engage=1``: only ``True`` commits the caller to warn both parties."""
+    if value is not True:
+        raise _fail(
+            argument,
+            "makeCall+ records the conversation; pass recording_notice=True to commit to telling "
+            f"both parties that the call is recorded (got {_shown(value)})",
+        )
+
+
+def catalog_code(value: object, argument: str = "catalog_code") -> str:
+    """makeSms's ``txt``: the code of a message in the account's SMS catalog (digits)."""
+    text = _as_text(argument, value, "a catalog code")
+    if not _CATALOG_CODE.fullmatch(text):
+        raise _fail(argument, f"a catalog code is made of digits only, like '123', got {_shown(value)}")
+    return text
+
+
+def tracking_id(value: object, argument: str = "tracking_id") -> str:
+    """An id the API issued: letters and digits."""
+    text = _as_text(argument, value, "a tracking id")
+    if not _TRACKING_ID.fullmatch(text):
+        raise _fail(argument, f"a tracking id is 1 to 64 letters and digits, got {_shown(value)}")
+    return text
+
+
+def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
+    """makeSms+'s ``msg``: text in the GSM 03.38 basic alphabet (spec decision 6).
+
+    With ``allow_transliteration`` the characters French users type that GSM lacks
+    (``ê``, ``’``, ``œ``...) are replaced first; whatever is left outside the alphabet
+    is still refused, each character named with its position.
+    """
+    if not isinstance(value, str):
+        raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
+    if not value.strip():
+        raise _fail(argument, "the SMS text is empty")
+    text = transliterate(value) if allow_transliteration else value
+    bad = forbidden_characters(text)
+    if bad:
+        listed = "; ".join(item.describe() for item in bad[:10])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        advice = (
+            ""
+            if allow_transliteration
+            else " (transliterate=True replaces accents like 'ê' and typographic quotes)"
+        )
+        raise _fail(
+            argument,
+            f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
+            f"accepts: {listed}{more}{advice}",
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- phones
+
+
+def _phonenumbers() -> Any:
+    import phonenumbers as module  # deferred: ~30 ms and several MB of metadata
+
+    return module
+
+
+def _parse(argument: str, raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+    pn = _phonenumbers()
+    try:
+        number: phonenumbers.PhoneNumber = pn.parse(raw, region)
+    except pn.NumberParseException as exc:
+        raise _fail(argument, f"{_shown(raw)} is not a phone number ({exc._msg})") from None
+    return number
+
+
+def _check_valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> None:
+    pn = _phonenumbers()
+    if pn.is_valid_number(number):
+        return
+    reasons = {
+        pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
+        pn.ValidationResult.TOO_SHORT: "it is too short",
+        pn.ValidationResult.TOO_LONG: "it is too long",
+        pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+    }
+    reason = reasons.get(
+        pn.is_possible_number_with_reason(number),
+        "it is not in use in that country's numbering plan",
+    )
+    raise _fail(
+        argument,
+        f"{_shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
+    )
+
+
+def _clean(argument: str, value: object) -> str:
+    raw = _as_text(argument, value, "a phone number")
+    if not _PHONE_CHARS.fullmatch(raw):
+        raise _fail(
+            argument,
+            f"{_shown(raw)} is not a phone number: use digits, with the country code first "
+            "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
+        )
+    return raw
+
+
+def international_number(value: object, argument: str, default_region: str | None = None) -> str:
+    """A number as the API wants it: digits only, country code first (spec decision 5).
+
+    ``+33 6 12 34 56 78``, ``0033612345678`` and ``33612345678`` all give
+    ``33612345678``. A national number (``06 12 34 56 78``) is accepted only when a
+    default region (``FR``) says which country it belongs to.
+    """
+    raw = _clean(argument, value)
+    compact = re.sub(r"[^0-9+]", "", raw)
+    if compact.startswith("+"):
+        candidate = compact
+    elif compact.startswith("00"):
+        candidate = "+" + compact[2:]
+    elif compact.startswith("0"):
+        if default_region is None:
+            raise _fail(
+                argument,
+                f"{_shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
+                "or set default_region on the connection",
+            )
+        candidate = compact
+    else:
+        candidate = "+" + compact
+    number = _parse(argument, candidate, default_region if not candidate.startswith("+") else None)
+    _check_valid(argument, raw, number)
+    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
+
+
+def country_prefix(value: object, argument: str = "prefix") -> str:
+    """makeRingun's ``prefix``: a country calling code, like ``33``."""
+    raw = _as_text(argument, value, "a country calling code")
+    digits = raw.removeprefix("+").removeprefix("00")
+    pn = _phonenumbers()
+    if not digits.isdigit() or pn.region_code_for_country_code(int(digits)) == pn.UNKNOWN_REGION:
+        raise _fail(argument, f"{_shown(raw)} is not a country calling code (like '33' for France)")
+    return str(int(digits))
+
+
+def national_number(value: object, argument: str, prefix: str) -> str:
+    """A makeRingun number: national, without the country prefix (spec decision 4).
+
+    ``687345678``, ``06 87 34 56 78`` and ``+33 6 87 34 56 78`` all give ``687345678``
+    for prefix ``33``; a number with another country code is refused.
+    """
+    raw = _clean(argument, value)
+    compact = re.sub(r"[^0-9+]", "", raw)
+    pn = _phonenumbers()
+    if compact.startswith(("+", "00")):
+        number = _parse(argument, "+" + compact.lstrip("+").removeprefix("00"), None)
+        if str(number.country_code) != prefix:
+            raise _fail(
+                argument,
+                f"{_shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
+            )
+    else:
+        region = pn.region_code_for_country_code(int(prefix))
+        number = _parse(argument, compact, region)
+    _check_valid(argument, raw, number)
+    return str(pn.national_significant_number(number))
+
+
+def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
+    """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+        raise _fail("pairs", f"expected a list of (caller, callee) pairs, got {_shown(pairs)}")
+    items = list(pairs)
+    if not MIN_RING_PLUS_PAIRS <= len(items) <= MAX_RING_PLUS_PAIRS:
+        raise _fail(
+            "pairs",
+            f"makeRing+ takes {MIN_RING_PLUS_PAIRS} to {MAX_RING_PLUS_PAIRS} (caller, callee) pairs, "
+            f"got {len(items)}",
+        )
+    result = []
+    for index, pair in enumerate(items):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {_shown(pair)}")
+        caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
+        callee = international_number(pair[1], f"pairs[{index}] callee", default_region)
+        result.append((caller, callee))
+    return result
+
+
+def ringun_callees(callees: object, prefix: str) -> list[str]:
+    """makeRingun's ``list``: 1 to 100 distinct national numbers."""
+    if isinstance(callees, (str, bytes)) or not isinstance(callees, Iterable):
+        raise _fail("callees", f"expected a list of phone numbers, got {_shown(callees)}")
+    items = list(callees)
+    if not MIN_RINGUN_CALLEES <= len(items) <= MAX_RINGUN_CALLEES:
+        raise _fail(
+            "callees",
+            f"makeRingun takes {MIN_RINGUN_CALLEES} to {MAX_RINGUN_CALLEES} callees, got {len(items)}",
+        )
+    result: list[str] = []
+    for index, callee in enumerate(items):
+        number = national_number(callee, f"callees[{index}]", prefix)
+        if number in result:
+            raise _fail(
+                f"callees[{index}]",
+                f"{_shown(callee)} is already callees[{result.index(number)}]: each callee is rung "
+                "and paid for once per entry, so duplicates are refused",
+            )
+        result.append(number)
+    return result

@@ -1,0 +1,83 @@
+"""What Airflow learns about this provider, declared without importing any of its code.
+
+Airflow validates this dict when it starts; a mistake here breaks every Airflow
+command, so ``tests/test_provider_info.py`` validates it against Airflow's own schema.
+The connection form is declared here (``conn-fields``, ``ui-field-behaviour``): Airflow
+3.2+ reads these without importing the hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTEGRATION = "make"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """The provider's metadata, in the ``apache_airflow_provider`` entry-point format."""
+    return {
+        "package-name": "airflow-provider-make",
+        "name": "make (makesms.fr)",
+        "description": "Rings, calls, recorded calls and SMS through the make API of makesms.fr.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://makesms.fr/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.hooks.make"]}],
+        "operators": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.operators.make"]}
+        ],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.sensors.make"]}],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.triggers.make"]}
+        ],
+        "notifications": ["airflow_provider_make.notifications.make.MakeSmsNotifier"],
+        "extra-links": [
+            "airflow_provider_make.links.make.MakeTrackingLink",
+            "airflow_provider_make.links.make.MakeCallRecordingLink",
+        ],
+        "connection-types": [
+            {
+                "connection-type": "make",
+                "hook-class-name": "airflow_provider_make.hooks.make.MakeHook",
+                "hook-name": "Make (makesms.fr)",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "extra"],
+                    "relabeling": {
+                        "host": "API base URL",
+                        "login": "Account e-mail",
+                        "password": "Account password",
+                    },
+                    "placeholders": {
+                        "host": "https://makesms.fr/ (leave empty for this default)",
+                        "login": "john@example.com",
+                        "password": "the password of the make account",
+                    },
+                },
+                "conn-fields": {
+                    "default_region": {
+                        "label": "Default country",
+                        "description": (
+                            "Two-letter country code (FR, BE, ...) used to read national phone numbers "
+                            "such as 06 12 34 56 78. Empty: every number must carry its country code."
+                        ),
+                        "schema": {"type": ["string", "null"], "pattern": "^([A-Za-z]{2})?$"},
+                    },
+                    "connect_timeout": {
+                        "label": "Connect timeout (seconds)",
+                        "description": "How long to wait for a connection to the API.",
+                        "schema": {"type": ["number", "null"], "default": 10, "minimum": 1, "maximum": 600},
+                    },
+                    "read_timeout": {
+                        "label": "Read timeout (seconds)",
+                        "description": "How long to wait for the API's answer once connected.",
+                        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,1 @@
+"""See the ``make`` module of this package."""
