@@ -31,7 +31,9 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.operators.make"]}
         ],
-        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.sensors.make"]}],
+        "sensors": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.sensors.make"]}
+        ],
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.triggers.make"]}
         ],

@@ -15,13 +15,13 @@ from airflow_provider_make.client import validation as check
 from airflow_provider_make.client.kinds import CREDITS_PATH, TRACKING_PATH, RequestKind
 
 
-def encode(value: str) -> str:
+def encode(value: str, safe: str = "") -> str:
     """URL-encode one argument value the way the document's examples do (spaces as ``+``).
 
     Text is encoded as UTF-8, the only encoding a web form sends today; the document
     does not name one.
     """
-    return quote_plus(value, safe="", encoding="utf-8")
+    return quote_plus(value, safe=safe, encoding="utf-8")
 
 
 @dataclass(frozen=True)

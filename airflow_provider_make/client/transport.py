@@ -26,7 +26,7 @@ from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import AnyTracking, parse_tracking
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     import requests
 
@@ -45,7 +45,9 @@ def build_url(settings: ClientSettings, call: ApiCall) -> str:
     """The full URL of a call, credentials included. Keep it in a local variable only."""
     query = call.query
     if call.authenticated:
-        credentials = (("login", calls.encode(settings.login)), ("pwd", calls.encode(settings.password)))
+        # The login is an e-mail address; '@' stays as is, like the document's examples.
+        login = calls.encode(settings.login, safe="@")
+        credentials = (("login", login), ("pwd", calls.encode(settings.password)))
         query = credentials + query
     path = settings.path_for(call.endpoint, call.default_path)
     return settings.base_url + path + "?" + "&".join(f"{k}={v}" for k, v in query)
@@ -113,7 +115,7 @@ class MakeClient:
         """makeRing: make ``callee``'s phone ring, showing ``caller``."""
         return self._send(calls.ring(caller, callee, delay_seconds, self.settings.default_region))
 
-    def ring_plus(self, pairs: Iterable[tuple[str, str]], *, delay_seconds: int | None = None) -> SendResult:
+    def ring_plus(self, pairs: Iterable[Sequence[str]], *, delay_seconds: int | None = None) -> SendResult:
         """makeRing+: 2 to 10 makeRings in one request."""
         return self._send(calls.ring_plus(pairs, delay_seconds, self.settings.default_region))
 
@@ -143,7 +145,7 @@ class MakeClient:
         )
 
     def sms(
-        self, sender: str, recipient: str, catalog_code: str, *, delay_seconds: int | None = None
+        self, sender: str, recipient: str, catalog_code: str | int, *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeSms: send the message ``catalog_code`` of the account's catalog."""
         return self._send(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from airflow_provider_make.client import calls
-from airflow_provider_make.client.errors import MakeConfigurationError, MakeError
+from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTrackingNotReadyError
 from airflow_provider_make.client.redaction import secret_forms
 from airflow_provider_make.client.settings import (
     DEFAULT_BASE_URL,
@@ -18,11 +18,12 @@ from airflow_provider_make.client.settings import (
     DEFAULT_READ_TIMEOUT,
     ClientSettings,
 )
+from airflow_provider_make.client.tracking import is_done
 from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.exceptions import to_airflow_exception
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
     from airflow.sdk import Connection
 
@@ -174,7 +175,7 @@ class MakeHook(BaseHook):
         with airflow_errors():
             return self.client.ring(caller, callee, delay_seconds=delay_seconds)
 
-    def ring_plus(self, pairs: Iterable[tuple[str, str]], *, delay_seconds: int | None = None) -> SendResult:
+    def ring_plus(self, pairs: Iterable[Sequence[str]], *, delay_seconds: int | None = None) -> SendResult:
         """makeRing+: 2 to 10 ``(caller, callee)`` makeRings in one request."""
         with airflow_errors():
             return self.client.ring_plus(pairs, delay_seconds=delay_seconds)
@@ -211,7 +212,7 @@ class MakeHook(BaseHook):
             )
 
     def sms(
-        self, sender: str, recipient: str, catalog_code: str, *, delay_seconds: int | None = None
+        self, sender: str, recipient: str, catalog_code: str | int, *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeSms: send the message ``catalog_code`` of the account's SMS catalog."""
         with airflow_errors():
@@ -244,6 +245,31 @@ class MakeHook(BaseHook):
         client = await self.aget_client()
         with airflow_errors():
             return await client.get_tracking(tracking_id)
+
+    def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
+        """The tracking log once the request is finished (spec decision 8), else None.
+
+        "Too early" (112) counts as not finished; "unknown" (110) raises. With
+        ``wait_for_follow_up``, a makeSms+ is finished once its follow-up SMS is sent.
+        """
+        try:
+            tracking = self.get_tracking(tracking_id)
+        except MakeTrackingNotReadyError:
+            self.log.info(
+                "The tracking log of %s is not available yet (it appears 10 s after the request)", tracking_id
+            )
+            return None
+        return tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None
+
+    async def apoll_tracking(
+        self, tracking_id: str, *, wait_for_follow_up: bool = False
+    ) -> AnyTracking | None:
+        """:meth:`poll_tracking` for the event loop."""
+        try:
+            tracking = await self.aget_tracking(tracking_id)
+        except MakeTrackingNotReadyError:
+            return None
+        return tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None
 
     def get_credits(self) -> int:
         """The account's balance, as an int (0 also for wrong credentials: see test_connection)."""

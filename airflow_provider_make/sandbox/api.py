@@ -285,6 +285,11 @@ def log_params(query: Query) -> dict[str, str]:
 
 
 def _send(kind: _SendKind, query: Query, state: SandboxState) -> ApiAnswer:
+    """The four checks of the module docstring, then the debit and the tracking record.
+
+    T, the time the tracking dates count from, is taken first, as the real service
+    stamps a request when it arrives.
+    """
     received = state.clock.now()
     params = query.params
     keys = set(params)
@@ -414,7 +419,8 @@ def tracking_fields(record: TrackingRecord, now: float, base_url: str) -> list[t
     ]
     if record.make == "ring":
         ring = scenario.ring_timeline(start, args["to"])
-        return head + [
+        return [
+            *head,
             ("date_ring", _date(ring.ring, now)),
             ("date_answer", _date(ring.answer, now)),
             ("date_hangup", _date(ring.hangup, now)),
@@ -423,7 +429,7 @@ def tracking_fields(record: TrackingRecord, now: float, base_url: str) -> list[t
         plus = record.make == "call+"
         minutes = int(args["duration"]) if plus else None
         call = scenario.call_timeline(start, args["from"], args["to"], minutes)
-        fields = head + ([("duration", int(args["duration"]) * 60)] if plus else [])
+        fields = [*head, *([("duration", int(args["duration"]) * 60)] if plus else [])]
         fields += [
             ("date_ringA", _date(call.ring_a, now)),
             ("date_ringB", _date(call.ring_b, now)),
@@ -437,12 +443,14 @@ def tracking_fields(record: TrackingRecord, now: float, base_url: str) -> list[t
             fields.append(("record_link", f"{base_url}rec/{record.recording}" if published else ""))
         return fields
     if record.make == "sms":
-        return head + [
+        return [
+            *head,
             ("txt", args["txt"]),
             ("date_executed", _date(start + scenario.SMS_EXECUTED, now)),
             ("content", scenario.url_encoded(scenario.CATALOG[args["txt"]])),
         ]
-    return head + [  # sms+
+    return [  # sms+
+        *head,
         ("date_executed", _date(start + scenario.SMSPLUS_EXECUTED, now)),
         ("content", scenario.url_encoded(args["msg"])),
         ("x_date_executed", _date(start + scenario.SMSPLUS_FOLLOW_UP, now)),
@@ -470,4 +478,3 @@ def recording(name: str, state: SandboxState) -> bytes | None:
 def known_params(raw_query: str) -> dict[str, str]:
     """The decoded arguments of a request that is not processed (garbage/http500 faults)."""
     return log_params(parse_query(raw_query))
-

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 from . import api
 from .faults import parse_mode
@@ -29,37 +30,35 @@ PREFIX = "/_sandbox/"
 
 #: A status code and the JSON-serialisable payload to send with it.
 Reply = tuple[int, object]
+_Route = Callable[[SandboxState, bytes], Reply]
 
 
 def handle(method: str, path: str, body: bytes, state: SandboxState) -> Reply:
     """Answer one control request; ``path`` starts with :data:`PREFIX`."""
-    name = path[len(PREFIX):].strip("/")
-    routes = {
-        ("GET", "health"): lambda: (200, {"ok": True}),
-        ("GET", "requests"): lambda: (200, [entry.to_json() for entry in state.requests()]),
-        ("POST", "reset"): lambda: _reset(state),
-        ("GET", "accounts"): lambda: (200, _accounts(state)),
-        ("POST", "accounts"): lambda: _put_account(state, body),
-        ("GET", "faults"): lambda: (200, _faults(state)),
-        ("POST", "faults"): lambda: _add_fault(state, body),
-        ("GET", "clock"): lambda: (200, _clock(state)),
-        ("POST", "clock"): lambda: _advance(state, body),
-    }
-    route = routes.get((method, name))
-    if route is not None:
-        return route()
-    if any(known == name for _, known in routes):
-        return 405, {"error": f"{method} is not supported on {path}"}
-    return 404, {"error": f"no control endpoint {path}"}
+    methods = _ROUTES.get(path[len(PREFIX) :].strip("/"))
+    if methods is None:
+        return 404, {"error": f"no control endpoint {path}"}
+    route = methods.get(method)
+    if route is None:
+        return 405, {"error": f"{method} is not supported on {path}; use {' or '.join(methods)}"}
+    return route(state, body)
 
 
-def _reset(state: SandboxState) -> Reply:
+def _health(state: SandboxState, body: bytes) -> Reply:
+    return 200, {"ok": True}
+
+
+def _requests(state: SandboxState, body: bytes) -> Reply:
+    return 200, [entry.to_json() for entry in state.requests()]
+
+
+def _reset(state: SandboxState, body: bytes) -> Reply:
     state.reset()
     return 200, {"ok": True}
 
 
-def _accounts(state: SandboxState) -> list[dict[str, object]]:
-    return [{"login": account.login, "credits": account.credits} for account in state.accounts()]
+def _accounts(state: SandboxState, body: bytes) -> Reply:
+    return 200, [{"login": account.login, "credits": account.credits} for account in state.accounts()]
 
 
 def _put_account(state: SandboxState, body: bytes) -> Reply:
@@ -79,8 +78,8 @@ def _put_account(state: SandboxState, body: bytes) -> Reply:
     return 200, {"login": account.login, "credits": account.credits}
 
 
-def _faults(state: SandboxState) -> list[dict[str, object]]:
-    return [
+def _faults(state: SandboxState, body: bytes) -> Reply:
+    return 200, [
         {"mode": fault.mode, "count": count, "path": fault.path} for fault, count in state.faults.pending()
     ]
 
@@ -108,8 +107,8 @@ def _add_fault(state: SandboxState, body: bytes) -> Reply:
     return 200, {"mode": fault.mode, "count": count, "path": fault.path}
 
 
-def _clock(state: SandboxState) -> dict[str, object]:
-    return {"now": state.clock.now(), "speed": state.clock.speed}
+def _clock(state: SandboxState, body: bytes) -> Reply:
+    return 200, {"now": state.clock.now(), "speed": state.clock.speed}
 
 
 def _advance(state: SandboxState, body: bytes) -> Reply:
@@ -125,6 +124,16 @@ def _advance(state: SandboxState, body: bytes) -> Reply:
     ):
         return 400, {"error": "advance must be a non-negative number of simulated seconds"}
     return 200, {"now": state.clock.advance(seconds), "speed": state.clock.speed}
+
+
+_ROUTES: dict[str, dict[str, _Route]] = {
+    "health": {"GET": _health},
+    "requests": {"GET": _requests},
+    "reset": {"POST": _reset},
+    "accounts": {"GET": _accounts, "POST": _put_account},
+    "faults": {"GET": _faults, "POST": _add_fault},
+    "clock": {"GET": _clock, "POST": _advance},
+}
 
 
 def _json_object(body: bytes) -> dict[str, object] | str:

@@ -63,7 +63,7 @@ class Fault:
             return f"code:{self.code}"
         if self.kind is FaultKind.SLOW:
             return f"slow:{self.seconds:g}"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 def parse_mode(mode: str, path: str | None = None) -> Fault:

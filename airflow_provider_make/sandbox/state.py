@@ -26,7 +26,7 @@ class Account:
     """A make account: the e-mail used as login, its password and its credit balance."""
 
     login: str
-    password: str
+    password: str = field(repr=False)  # never in a repr: it would end up in test output and logs
     credits: int
 
     def __post_init__(self) -> None:

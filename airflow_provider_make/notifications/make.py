@@ -1,0 +1,91 @@
+"""MakeSmsNotifier: an SMS (makeSms+) when a DAG or a task fails, succeeds, or misses a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseNotifier
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_make.hooks.make import MakeHook
+
+
+class MakeSmsNotifier(BaseNotifier):
+    """Send an SMS with makeSms+ from a callback: ``on_failure_callback=MakeSmsNotifier(...)``.
+
+    ``message`` is a template (``"{{ dag.dag_id }} failed"``). The text must fit the GSM
+    03.38 basic alphabet; ``transliterate=True`` replaces French accents and typographic
+    signs first (an explicit choice, spec decision 6). Airflow logs and swallows a
+    callback's exception, so a refused argument is logged here first, in one clear line
+    naming the argument, then raised.
+
+    :param sender: the sender's number (country code first).
+    :param recipient: the recipient's number.
+    :param message: the text (templated).
+    :param make_conn_id: the Airflow connection of type ``make``.
+    :param transliterate: replace characters GSM lacks (``ê``, ``’``) by look-alikes.
+    """
+
+    template_fields: Sequence[str] = ("sender", "recipient", "message")
+
+    def __init__(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        message: str,
+        make_conn_id: str = "make_default",
+        transliterate: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sender = sender
+        self.recipient = recipient
+        self.message = message
+        self.make_conn_id = make_conn_id
+        self.transliterate = transliterate
+
+    @cached_property
+    def hook(self) -> MakeHook:
+        """The hook, built on first use."""
+        from airflow_provider_make.hooks.make import MakeHook
+
+        return MakeHook(make_conn_id=self.make_conn_id)
+
+    def notify(self, context: Context) -> None:
+        """Send the SMS (synchronously)."""
+        from airflow_provider_make.client.errors import MakeError
+
+        try:
+            result = self.hook.sms_plus(
+                self.sender, self.recipient, self.message, transliterate=self.transliterate
+            )
+        except MakeError as error:
+            self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
+            raise
+        self.log.info("MakeSmsNotifier: %s", result.summary())
+
+    async def async_notify(self, context: Context) -> None:
+        """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""
+        from airflow_provider_make.client.errors import MakeError
+        from airflow_provider_make.exceptions import to_airflow_exception
+
+        try:
+            client = await self.hook.aget_client()
+            result = await client.sms_plus(
+                self.sender, self.recipient, self.message, transliterate=self.transliterate
+            )
+        except MakeError as error:
+            self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
+            converted = to_airflow_exception(error)
+        else:
+            self.log.info("MakeSmsNotifier: %s", result.summary())
+            return
+        raise converted
+
+
+send_make_sms_notification = MakeSmsNotifier

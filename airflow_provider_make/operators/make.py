@@ -1,0 +1,431 @@
+"""One operator per make request, safe to retry, optionally waiting for the request to finish.
+
+Importing this module is cheap on purpose (Airflow parses DAG files constantly): the
+hook, the HTTP libraries and ``phonenumbers`` are imported when a task runs, not when a
+DAG file is parsed. Constructors do no I/O and no validation that a template could
+change; every argument is checked when the task runs, before any request leaves.
+
+Side effects happen once: right after the API accepts a request, its answer is kept in
+the task's ``task_state_store`` (Airflow 3.3+). A retry of the same task instance finds
+it there and goes on from that request (waiting for it, if asked) instead of sending it
+again. On older Airflow 3 releases there is no such store, and the log says that a
+retry may send again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, BaseOperatorLink, conf
+
+from airflow_provider_make import xcom_keys
+from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_make.client.responses import SendResult
+    from airflow_provider_make.hooks.make import MakeHook
+
+DEFAULT_POLL_INTERVAL = 10.0
+DEFAULT_TIMEOUT = 60 * 60.0
+
+
+class BaseMakeSendOperator(BaseOperator):
+    """Sends one make request and returns its answer as a JSON dict.
+
+    Subclasses implement :meth:`send`. The returned dict (also in XCom) holds ``id``,
+    ``kind``, ``cost``, ``credits`` (left after the request) and ``result_code``.
+
+    :param make_conn_id: the Airflow connection of type ``make``.
+    :param delay_seconds: seconds between the API receiving the request and acting on it
+        (0 to 7200); None uses the delay saved on the account's settings page.
+    """
+
+    template_fields: Sequence[str] = ("delay_seconds",)
+    operator_extra_links: tuple[BaseOperatorLink, ...] = (MakeTrackingLink(),)
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self, *, make_conn_id: str = "make_default", delay_seconds: int | str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.make_conn_id = make_conn_id
+        self.delay_seconds: Any = delay_seconds  # Any: a rendered template may be a string
+        # Known once the API accepts the request; the extra links read them (links/make.py).
+        self.make_tracking_id: str | None = None
+        self.make_record_link: str | None = None
+
+    @cached_property
+    def hook(self) -> MakeHook:
+        """The hook, built on first use (never at DAG parse time)."""
+        from airflow_provider_make.hooks.make import MakeHook
+
+        return MakeHook(make_conn_id=self.make_conn_id)
+
+    def send(self, hook: MakeHook) -> SendResult:
+        """Validate the arguments and send the request; raise before sending if any is wrong."""
+        raise NotImplementedError
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = self.accepted_request(context)
+        return self.finish(context, request)
+
+    def accepted_request(self, context: Context) -> dict[str, Any]:
+        """The request this task instance sent: from an earlier try if there is one, else sent now."""
+        store = context.get("task_state_store")
+        earlier = store.get(xcom_keys.STATE_REQUEST) if store is not None else None
+        if isinstance(earlier, dict) and earlier.get("id"):
+            self.log.info(
+                "An earlier try of this task already had %s accepted (id=%s): not sending it again",
+                self.hook_label(earlier),
+                earlier["id"],
+            )
+            request: dict[str, Any] = earlier
+        else:
+            if store is None:
+                self.log.warning(
+                    "This Airflow has no task_state_store (it came with 3.3): if this task is retried "
+                    "after the API accepted the request, the retry sends it again"
+                )
+            result = self.send(self.hook)
+            request = result.to_dict()
+            if store is not None:
+                store.set(xcom_keys.STATE_REQUEST, request)
+            self.log.info(result.summary())
+        self.make_tracking_id = request["id"]
+        ti = context["ti"]
+        ti.xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
+        ti.xcom_push(key=xcom_keys.REQUEST, value=request)
+        return request
+
+    @staticmethod
+    def hook_label(request: dict[str, Any]) -> str:
+        from airflow_provider_make.client.kinds import RequestKind
+
+        return RequestKind(request["kind"]).label
+
+    def finish(self, context: Context, request: dict[str, Any]) -> dict[str, Any]:
+        """What the task returns once the request is accepted; waiting operators extend it."""
+        return request
+
+
+class BaseMakeWaitingOperator(BaseMakeSendOperator):
+    """A send whose tracking log has dates, so the task can wait for the request to finish.
+
+    :param wait_for_completion: wait until the request is finished (spec decision 8) and
+        add its ``tracking`` (JSON, ISO-8601 dates) to the returned dict.
+    :param poll_interval: seconds between two looks at the tracking log.
+    :param timeout: seconds to wait at most before failing.
+    :param deferrable: wait in the triggerer, freeing the worker slot. Defaults to
+        ``[operators] default_deferrable``.
+    """
+
+    wait_for_follow_up: bool = False
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool = False,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.wait_for_completion = wait_for_completion
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        if deferrable is None:
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
+
+    def finish(self, context: Context, request: dict[str, Any]) -> dict[str, Any]:
+        if not self.wait_for_completion:
+            return request
+        if self.deferrable:
+            from airflow_provider_make.triggers.make import MakeTrackingTrigger
+
+            self.log.info("Waiting for %s in the triggerer (timeout %.0f s)", request["id"], self.timeout)
+            self.defer(
+                trigger=MakeTrackingTrigger(
+                    tracking_id=request["id"],
+                    make_conn_id=self.make_conn_id,
+                    end_time=time.time() + self.timeout,
+                    poll_interval=self.poll_interval,
+                    wait_for_follow_up=self.wait_for_follow_up,
+                ),
+                method_name="execute_complete",
+            )
+        return self.completed(context, request, self.wait_here(request["id"]))
+
+    def wait_here(self, tracking_id: str) -> dict[str, Any]:
+        """Poll in this worker until the request is finished; its tracking dict."""
+        from airflow.sdk.exceptions import AirflowException
+
+        started = time.monotonic()
+        while True:
+            tracking = self.hook.poll_tracking(tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+            if tracking is not None:
+                return tracking.to_dict()
+            waited = time.monotonic() - started
+            if waited >= self.timeout:
+                raise AirflowException(
+                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s; a retry of "
+                    "this task waits for the same request again, it does not send a new one"
+                )
+            self.log.info(
+                "Request %s is not finished yet; looking again in %.0f s", tracking_id, self.poll_interval
+            )
+            time.sleep(min(self.poll_interval, max(self.timeout - waited, 0.0)))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger fired (only ``event`` is relied on, as ``airflow dags test`` passes)."""
+        from airflow_provider_make.triggers.make import tracking_from_event
+
+        tracking = tracking_from_event(event)
+        request = dict(context["ti"].xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST) or {})
+        request.setdefault("id", tracking.get("id"))
+        request.setdefault("kind", tracking.get("kind"))
+        self.make_tracking_id = request["id"]
+        return self.completed(context, request, tracking)
+
+    def completed(
+        self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The returned dict once finished: the request plus its tracking log."""
+        self.log.info("%s %s is finished", self.hook_label(request), request["id"])
+        return {**request, "tracking": tracking}
+
+
+class MakeRingOperator(BaseMakeWaitingOperator):
+    """makeRing: make ``callee``'s phone ring, showing ``caller``.
+
+    :param caller: the number shown, country code first (``+33 6 12 34 56 78``).
+    :param callee: the number that rings.
+    """
+
+    template_fields: Sequence[str] = ("caller", "callee", "delay_seconds")
+
+    def __init__(self, *, caller: str, callee: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.caller = caller
+        self.callee = callee
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.ring(self.caller, self.callee, delay_seconds=self.delay_seconds)
+
+
+class MakeRingPlusOperator(BaseMakeSendOperator):
+    """makeRing+: 2 to 10 makeRings in one request. Its tracking has no dates: nothing to wait for.
+
+    :param pairs: ``[(caller, callee), ...]``, 2 to 10 of them.
+    """
+
+    template_fields: Sequence[str] = ("pairs", "delay_seconds")
+
+    def __init__(self, *, pairs: Sequence[Sequence[str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pairs = pairs
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.ring_plus(self.pairs, delay_seconds=self.delay_seconds)
+
+
+class MakeRingunOperator(BaseMakeSendOperator):
+    """makeRingun: ring 1 to 100 numbers of one country. Its tracking has no dates.
+
+    :param prefix: the country calling code (``"33"``).
+    :param caller: the number shown, national (``"687345678"`` or ``"06 87 34 56 78"``).
+    :param callees: 1 to 100 national numbers.
+    """
+
+    template_fields: Sequence[str] = ("prefix", "caller", "callees", "delay_seconds")
+
+    def __init__(self, *, prefix: str, caller: str, callees: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prefix = prefix
+        self.caller = caller
+        self.callees = callees
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.ringun(self.prefix, self.caller, self.callees, delay_seconds=self.delay_seconds)
+
+
+class MakeCallOperator(BaseMakeWaitingOperator):
+    """makeCall: ring ``callee`` and, once answered, bridge ``caller`` in.
+
+    :param caller: the number bridged in second (country code first).
+    :param callee: the number rung first.
+    """
+
+    template_fields: Sequence[str] = ("caller", "callee", "delay_seconds")
+
+    def __init__(self, *, caller: str, callee: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.caller = caller
+        self.callee = callee
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.call(self.caller, self.callee, delay_seconds=self.delay_seconds)
+
+
+class MakeCallPlusOperator(BaseMakeWaitingOperator):
+    """makeCall+: a recorded makeCall. Shows a "Call recording" link once the recording exists.
+
+    :param caller: the number bridged in second (country code first).
+    :param callee: the number rung first.
+    :param max_duration_minutes: 1 to 10 minutes.
+    :param recording_notice: must be ``True``: your commitment to tell both parties that
+        the call is recorded (the API's ``engage=1``).
+    """
+
+    template_fields: Sequence[str] = ("caller", "callee", "max_duration_minutes", "delay_seconds")
+    operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
+
+    def __init__(
+        self,
+        *,
+        caller: str,
+        callee: str,
+        max_duration_minutes: int | str,
+        recording_notice: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.caller = caller
+        self.callee = callee
+        self.max_duration_minutes: Any = max_duration_minutes
+        self.recording_notice = recording_notice
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.call_plus(
+            self.caller,
+            self.callee,
+            max_duration_minutes=self.max_duration_minutes,
+            recording_notice=self.recording_notice,
+            delay_seconds=self.delay_seconds,
+        )
+
+    def completed(
+        self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
+    ) -> dict[str, Any]:
+        if tracking.get("record_link"):
+            self.make_record_link = tracking["record_link"]
+            context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=tracking["record_link"])
+        else:
+            self.log.info("No recording: the caller and the callee did not get to talk")
+        return super().completed(context, request, tracking)
+
+
+class MakeSmsOperator(BaseMakeWaitingOperator):
+    """makeSms: send a message of the account's SMS catalog.
+
+    :param sender: the sender's number (country code first).
+    :param recipient: the recipient's number.
+    :param catalog_code: the code of the message in the catalog (``"123"``).
+    """
+
+    template_fields: Sequence[str] = ("sender", "recipient", "catalog_code", "delay_seconds")
+
+    def __init__(self, *, sender: str, recipient: str, catalog_code: str | int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sender = sender
+        self.recipient = recipient
+        self.catalog_code = catalog_code
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.sms(self.sender, self.recipient, self.catalog_code, delay_seconds=self.delay_seconds)
+
+
+class MakeSmsPlusOperator(BaseMakeWaitingOperator):
+    """makeSms+: send free text in the GSM 03.38 basic alphabet.
+
+    :param sender: the sender's number (country code first).
+    :param recipient: the recipient's number.
+    :param message: the text; a character outside the GSM 03.38 basic set fails the task
+        before sending, naming the character and its position.
+    :param transliterate: replace the accents and typographic signs French text uses
+        (``ê``, ``’``, ``œ``...) by their GSM look-alikes instead of failing.
+    :param wait_for_follow_up: when waiting, also wait for the follow-up SMS
+        (``x_date_executed``).
+    """
+
+    template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds")
+    template_ext: Sequence[str] = (".txt",)
+
+    def __init__(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        message: str,
+        transliterate: bool = False,
+        wait_for_follow_up: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sender = sender
+        self.recipient = recipient
+        self.message = message
+        self.transliterate = transliterate
+        self.wait_for_follow_up = wait_for_follow_up
+
+    def send(self, hook: MakeHook) -> SendResult:
+        return hook.sms_plus(
+            self.sender,
+            self.recipient,
+            self.message,
+            delay_seconds=self.delay_seconds,
+            transliterate=self.transliterate,
+        )
+
+
+class MakeCreditsOperator(BaseOperator):
+    """Return the account's credits; fail when they are below ``min_credits``.
+
+    A guard to put before a campaign. The API answers 0 credits for wrong credentials
+    as well as for an empty account, so a 0 balance says both in its message.
+
+    :param min_credits: the balance below which the task fails (without retries).
+    """
+
+    template_fields: Sequence[str] = ("min_credits",)
+
+    def __init__(
+        self, *, make_conn_id: str = "make_default", min_credits: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.make_conn_id = make_conn_id
+        self.min_credits = min_credits
+
+    @cached_property
+    def hook(self) -> MakeHook:
+        from airflow_provider_make.hooks.make import MakeHook
+
+        return MakeHook(make_conn_id=self.make_conn_id)
+
+    def execute(self, context: Context) -> int:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        minimum = None if self.min_credits is None else int(self.min_credits)
+        credits = self.hook.get_credits()
+        self.log.info("The make account has %d credits", credits)
+        if minimum is not None and credits < minimum:
+            message = (
+                f"the make account has {credits} credits, below the minimum of {minimum} this task requires"
+            )
+            if credits == 0:
+                message += (
+                    "; note that the API also answers 0 for a wrong e-mail or password, so check the "
+                    "connection's credentials too"
+                )
+            raise AirflowFailException(message)
+        return credits

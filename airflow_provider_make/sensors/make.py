@@ -1,0 +1,120 @@
+"""MakeTrackingSensor: waits until a make request is finished, in poke, reschedule or deferrable mode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_provider_make import xcom_keys
+from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_make.hooks.make import MakeHook
+
+
+class MakeTrackingSensor(BaseSensorOperator):
+    """Wait until the request ``tracking_id`` is finished; return its tracking log as a JSON dict.
+
+    "Finished" follows the spec's decision 8: a ring once hung up; a call once both legs
+    are over (or the caller's never rang); an SMS once sent. ring+ and ringun logs carry
+    no dates, so the sensor says so and finishes at once. The log appears 10 seconds after
+    the request (code 112 until then: keep waiting); an unknown id (110) fails the task.
+
+    In deferrable mode the sensor looks once, then hands the waiting to
+    :class:`~airflow_provider_make.triggers.make.MakeTrackingTrigger`.
+
+    :param tracking_id: the id the API gave the request (templated).
+    :param make_conn_id: the Airflow connection of type ``make``.
+    :param wait_for_follow_up: for makeSms+, also wait for the follow-up SMS.
+    :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``.
+    """
+
+    template_fields: Sequence[str] = ("tracking_id",)
+    operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        tracking_id: str,
+        make_conn_id: str = "make_default",
+        wait_for_follow_up: bool = False,
+        deferrable: bool | None = None,
+        poke_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.tracking_id = tracking_id
+        self.make_conn_id = make_conn_id
+        self.wait_for_follow_up = wait_for_follow_up
+        # The extra links read these (links/make.py).
+        self.make_tracking_id: str | None = None
+        self.make_record_link: str | None = None
+        if deferrable is None:
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
+
+    @cached_property
+    def hook(self) -> MakeHook:
+        """The hook, built on first use."""
+        from airflow_provider_make.hooks.make import MakeHook
+
+        return MakeHook(make_conn_id=self.make_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        self.make_tracking_id = self.tracking_id
+        context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=self.tracking_id)
+        if not self.deferrable:
+            return super().execute(context)
+        first_look = self.poke(context)
+        if isinstance(first_look, PokeReturnValue) and first_look.is_done:
+            return first_look.xcom_value
+        from airflow_provider_make.triggers.make import MakeTrackingTrigger
+
+        self.log.info("Waiting for %s in the triggerer (timeout %.0f s)", self.tracking_id, self.timeout)
+        self.defer(
+            trigger=MakeTrackingTrigger(
+                tracking_id=self.tracking_id,
+                make_conn_id=self.make_conn_id,
+                end_time=time.time() + self.timeout,
+                poll_interval=self.poke_interval,
+                wait_for_follow_up=self.wait_for_follow_up,
+            ),
+            method_name="execute_complete",
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        tracking = self.hook.poll_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+        if tracking is None:
+            self.log.info("Request %s is not finished yet", self.tracking_id)
+            return False
+        if not tracking.kind.tracking_has_dates:
+            self.log.info(
+                "The tracking log of a %s carries no dates, so there is nothing to wait for: done",
+                tracking.kind.label,
+            )
+        else:
+            self.log.info("%s %s is finished", tracking.kind.label, self.tracking_id)
+        result = tracking.to_dict()
+        self._keep_record_link(context, result)
+        return PokeReturnValue(is_done=True, xcom_value=result)
+
+    def _keep_record_link(self, context: Context, tracking: dict[str, Any]) -> None:
+        if tracking.get("record_link"):
+            self.make_record_link = tracking["record_link"]
+            context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=tracking["record_link"])
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger fired; relies on ``event`` only."""
+        from airflow_provider_make.triggers.make import tracking_from_event
+
+        self.make_tracking_id = self.tracking_id
+        tracking = tracking_from_event(event)
+        self._keep_record_link(context, tracking)
+        return tracking

@@ -1,0 +1,121 @@
+"""MakeTrackingTrigger: waits for a request to finish in the triggerer, freeing the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_make.client.errors import MakeError
+from airflow_provider_make.client.result_codes import Action
+from airflow_provider_make.hooks.make import MakeHook
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+class MakeTrackingTrigger(BaseTrigger):
+    """Poll a request's tracking log until it is finished, then fire one event and return.
+
+    Truly asynchronous: the connection is fetched the async way, HTTP goes through the
+    event loop's shared ``httpx.AsyncClient``, and the waits are ``asyncio.sleep``.
+    The payload and the event are plain JSON. The event is one of::
+
+        {"status": "success", "tracking": {...}}          # Tracking.to_dict()
+        {"status": "timeout", "message": "..."}           # the deadline passed
+        {"status": "error", "message": "...", "result_code": 110, "action": "fail"}
+
+    A service failure or a dropped connection while polling is a read, safe to repeat:
+    the trigger keeps polling until the deadline and reports the last error if it passes.
+
+    :param tracking_id: the id the API gave the request.
+    :param make_conn_id: the ``make`` connection (for the base URL).
+    :param end_time: the wall-clock deadline, Unix seconds (``time.time()`` based).
+    :param poll_interval: seconds between two polls.
+    :param wait_for_follow_up: for makeSms+, wait for the follow-up SMS too.
+    """
+
+    def __init__(
+        self,
+        tracking_id: str,
+        make_conn_id: str,
+        end_time: float,
+        poll_interval: float = 10.0,
+        wait_for_follow_up: bool = False,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.tracking_id = tracking_id
+        self.make_conn_id = make_conn_id
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.wait_for_follow_up = bool(wait_for_follow_up)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Classpath and JSON-safe keyword arguments."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "tracking_id": self.tracking_id,
+                "make_conn_id": self.make_conn_id,
+                "end_time": self.end_time,
+                "poll_interval": self.poll_interval,
+                "wait_for_follow_up": self.wait_for_follow_up,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until finished or past the deadline; yield exactly one event."""
+        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+
+    async def _wait(self) -> dict[str, Any]:
+        hook = MakeHook(make_conn_id=self.make_conn_id)
+        started = time.time()
+        last_problem = ""
+        while True:
+            try:
+                tracking = await hook.apoll_tracking(
+                    self.tracking_id, wait_for_follow_up=self.wait_for_follow_up
+                )
+            except MakeError as error:
+                if error.action is not Action.RETRY:
+                    return {
+                        "status": "error",
+                        "message": str(error),
+                        "result_code": error.result_code,
+                        "action": error.action.value,
+                    }
+                last_problem = f" (last problem: {error})"
+                self.log.warning("Polling %s failed, will poll again: %s", self.tracking_id, error)
+            else:
+                if tracking is not None:
+                    return {"status": "success", "tracking": tracking.to_dict()}
+            remaining = self.end_time - time.time()
+            if remaining <= 0:
+                waited = time.time() - started
+                return {
+                    "status": "timeout",
+                    "message": (
+                        f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s "
+                        f"in the triggerer{last_problem}"
+                    ),
+                }
+            await asyncio.sleep(min(self.poll_interval, remaining))
+
+
+def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The tracking dict of a success event; raise what a failed event means for the task.
+
+    Shared by the operators and the sensor when they resume after deferral.
+    """
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    status = event.get("status")
+    if status == "success":
+        tracking: dict[str, Any] = event["tracking"]
+        return tracking
+    message = str(event.get("message") or f"the trigger sent an unexpected event: {event!r}")
+    if status == "error" and event.get("action") == Action.FAIL.value:
+        raise AirflowFailException(message)
+    raise AirflowException(message)

@@ -1,0 +1,11 @@
+"""The XCom keys the operators, the sensor and the links share."""
+
+#: The accepted request as a JSON dict (id, kind, cost, credits, result_code), pushed
+#: right after acceptance, before any waiting.
+REQUEST = "make_request"
+#: The tracking id alone, pushed before any waiting; the "make tracking" link reads it.
+TRACKING_ID = "make_tracking_id"
+#: makeCall+'s recording URL, pushed once the tracking log has one.
+RECORD_LINK = "make_record_link"
+#: The task_state_store key under which an accepted request is kept across retries.
+STATE_REQUEST = "make_request"
