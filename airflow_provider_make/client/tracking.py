@@ -75,13 +75,23 @@ class RingunTracking(Tracking):
 @dataclass(frozen=True)
 class _Dated(Tracking):
     created_at: datetime | None  # date_created
-    caller: str  # from
-    callee: str  # to
     delay_seconds: int | None  # insec
 
 
 @dataclass(frozen=True)
-class RingTracking(_Dated):
+class _Voice(_Dated):
+    caller: str  # from
+    callee: str  # to
+
+
+@dataclass(frozen=True)
+class _Message(_Dated):
+    sender: str  # from
+    recipient: str  # to
+
+
+@dataclass(frozen=True)
+class RingTracking(_Voice):
     """makeRing: finished once ``hung_up_at`` (date_hangup) is set."""
 
     kind = RequestKind.RING
@@ -95,7 +105,7 @@ class RingTracking(_Dated):
 
 
 @dataclass(frozen=True)
-class CallTracking(_Dated):
+class CallTracking(_Voice):
     """makeCall. The service rings the callee (A) first, then the caller (B)."""
 
     kind = RequestKind.CALL
@@ -124,7 +134,7 @@ class CallPlusTracking(CallTracking):
 
 
 @dataclass(frozen=True)
-class SmsTracking(_Dated):
+class SmsTracking(_Message):
     """makeSms: finished once ``sent_at`` (date_executed) is set."""
 
     kind = RequestKind.SMS
@@ -138,7 +148,7 @@ class SmsTracking(_Dated):
 
 
 @dataclass(frozen=True)
-class SmsPlusTracking(_Dated):
+class SmsPlusTracking(_Message):
     """makeSms+: finished once sent; the follow-up SMS comes later (``follow_up_sent_at``)."""
 
     kind = RequestKind.SMS_PLUS
@@ -191,10 +201,12 @@ def parse_tracking(raw: dict[str, str]) -> AnyTracking:
     common: dict[str, Any] = {
         "id": ident,
         "created_at": date("date_created"),
-        "caller": raw.get("from", ""),
-        "callee": raw.get("to", ""),
         "delay_seconds": _int(raw.get("insec", "")),
     }
+    if kind in (RequestKind.SMS, RequestKind.SMS_PLUS):
+        common |= {"sender": raw.get("from", ""), "recipient": raw.get("to", "")}
+    else:
+        common |= {"caller": raw.get("from", ""), "callee": raw.get("to", "")}
     if kind is RequestKind.RING:
         return RingTracking(
             **common,
