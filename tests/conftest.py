@@ -146,7 +146,8 @@ class DagRun:
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         with self._db() as db:
             row = db.execute(
-                "select value from xcom where dag_id = ? and task_id = ? and key = ? order by id desc limit 1",
+                "select value from xcom where dag_id = ? and task_id = ? and key = ? "
+                "order by id desc limit 1",
                 (self.dag_id, task_id, key),
             ).fetchone()
         return None if row is None else json.loads(row[0])
