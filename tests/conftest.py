@@ -143,14 +143,26 @@ class DagRun:
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.home / "airflow.db")
 
+    @property
+    def run_id(self) -> str:
+        """This run's id: the DAG's newest run (runs of one session share the database)."""
+        with self._db() as db:
+            row = db.execute(
+                "select run_id from dag_run where dag_id = ? order by id desc limit 1", (self.dag_id,)
+            )
+            found: str = row.fetchone()[0]
+        return found
+
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         with self._db() as db:
             row = db.execute(
-                "select value from xcom where dag_id = ? and task_id = ? and key = ? "
-                "order by id desc limit 1",
-                (self.dag_id, task_id, key),
+                "select value from xcom where dag_id = ? and run_id = ? and task_id = ? and key = ?",
+                (self.dag_id, self.run_id, task_id, key),
             ).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        # Airflow stores XCom as JSON; sqlite hands scalars back already decoded.
+        return json.loads(row[0]) if isinstance(row[0], (str, bytes)) else row[0]
 
     def task_states(self) -> dict[str, tuple[str, int]]:
         with self._db() as db:
@@ -189,6 +201,7 @@ class AirflowHome:
         args = ["dags", "test", dag_id]
         if dagfile is not None:
             args += ["--dagfile-path", str(dagfile)]
+            env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(dagfile.parent))
         done = self.airflow(*args, AIRFLOW_CONN_MAKE_DEFAULT=conn, **env)
         return DagRun(dag_id, done.returncode, done.stdout + done.stderr, self.path)
 

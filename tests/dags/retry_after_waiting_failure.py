@@ -1,0 +1,32 @@
+"""Test DAGs: the first try fails while waiting, the retry must not send the SMS again.
+
+On a real-time sandbox the tracking log appears 10 s after the request, so a 3 s wait
+always times out on the first try; the retry starts 12 s later and finds the SMS sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_make.operators.make import MakeSmsPlusOperator
+
+for deferrable in (False, True):
+    with DAG(
+        dag_id=f"retry_after_waiting_failure_{'deferrable' if deferrable else 'poke'}",
+        schedule=None,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        default_args={"retries": 1, "retry_delay": timedelta(seconds=12)},
+    ):
+        MakeSmsPlusOperator(
+            task_id="send_and_wait",
+            sender="+33612345678",
+            recipient="+33687654321",
+            message="sent once, however many tries",
+            wait_for_completion=True,
+            deferrable=deferrable,
+            poll_interval=1,
+            timeout=3,
+        )

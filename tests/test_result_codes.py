@@ -1,0 +1,359 @@
+"""Every result code of the document's table, as the user meets it.
+
+Failures are produced over real HTTP: wrong credentials (101), a poor account (102), an
+unknown id (110) and the 10-second tracking window (112) happen naturally in the
+sandbox; the other codes come from the sandbox's ``code:N`` fault, which answers
+``failed`` with that code exactly as the API would. Each is checked through the client
+(exception class, ``result_code``, ``action``, ``argument``, message) and through the
+hook (which Airflow exception: fail at once, or let the task's retries apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_make.client.errors import (
+    MakeApiError,
+    MakeAuthError,
+    MakeCreditError,
+    MakeInvalidArgumentError,
+    MakeServiceError,
+    MakeTrackingNotReadyError,
+    MakeTrackingUnknownError,
+    MakeValidationError,
+)
+from airflow_provider_make.client.result_codes import RESULT_CODES, Action, describe
+from airflow_provider_make.client.settings import ClientSettings
+from airflow_provider_make.client.tracking import SmsPlusTracking
+from airflow_provider_make.client.transport import MakeClient
+from airflow_provider_make.hooks.make import MakeHook
+from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
+
+CALLER = "33612345678"
+CALLEE = "33687654321"
+
+#: Section 12 of the document, in full.
+DOCUMENT_CODES = {
+    0, 8, 9, 18, 19, 28, 29, 38, 39, 58, 59, 78, 681, 691,
+    100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112,
+}  # fmt: skip
+
+SENDS: dict[str, Callable[[Any], Any]] = {
+    "ring": lambda t: t.ring(CALLER, CALLEE),
+    "ring_plus": lambda t: t.ring_plus([(CALLER, CALLEE), (CALLER, CALLEE)]),
+    "ringun": lambda t: t.ringun("33", "687345678", ["687654321"]),
+    "call": lambda t: t.call(CALLER, CALLEE),
+    "call_plus": lambda t: t.call_plus(CALLER, CALLEE, max_duration_minutes=1, recording_notice=True),
+    "sms": lambda t: t.sms(CALLER, CALLEE, "123"),
+    "sms_plus": lambda t: t.sms_plus(CALLER, CALLEE, "Bonjour comment ca va ?"),
+}
+
+#: The invalid-argument codes, the request each is provoked on, the API argument it names
+#: and a word of its meaning.
+INVALID_ARGUMENT = [
+    (100, "sms_plus", "arguments", "syntax error"),
+    (103, "ringun", "from/prefix", "prefix"),
+    (104, "call", "to", "callee"),
+    (105, "ring", "insec", "delay"),
+    (106, "call_plus", "duration", "duration"),
+    (107, "call_plus", "engage", "engage"),
+    (108, "sms", "txt", "catalog code"),
+    (109, "sms_plus", "msg/list", "message"),
+    (109, "ringun", "msg/list", "callee list"),
+]
+
+
+@pytest.fixture
+def hook(make_default):
+    made = MakeHook()
+    yield made
+    made.close()
+
+
+def hook_on(monkeypatch, conn_json: str) -> MakeHook:
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", conn_json)
+    return MakeHook()
+
+
+# ----------------------------------------------------------------------------- the table
+
+
+def test_the_table_holds_every_code_of_the_document():
+    assert set(RESULT_CODES) == DOCUMENT_CODES
+    for code in DOCUMENT_CODES:
+        row = describe(code)
+        assert row.code == code
+        assert row.meaning
+
+
+@pytest.mark.parametrize("code", [8, 9, 18, 19, 28, 29, 38, 39, 58, 59, 78, 681, 691])
+def test_success_codes_mean_succeed(code):
+    assert describe(code).action is Action.SUCCEED
+
+
+@pytest.mark.parametrize(
+    ("code", "action"),
+    [
+        (0, Action.RETRY),
+        (111, Action.RETRY),
+        (100, Action.FAIL),
+        *[(code, Action.FAIL) for code in range(101, 111)],
+        (112, Action.WAIT),
+        (555, Action.RETRY),
+    ],
+)
+def test_failure_codes_map_to_the_projects_actions(code, action):
+    # Spec decision 11.
+    assert describe(code).action is action
+
+
+# ----------------------------------------------------------------------------- success
+
+
+@pytest.mark.parametrize("name", list(SENDS))
+def test_accepted_sends_return_their_success_code(api, client, name):
+    result = SENDS[name](client)
+
+    assert describe(result.result_code).action is Action.SUCCEED
+    assert result.result_code in result.kind.success_codes
+    assert api.sends()[0]["result_code"] == result.result_code
+
+
+# ----------------------------------------------------------------------------- 0 and 111
+
+
+@pytest.mark.parametrize("code", [0, 111])
+@pytest.mark.parametrize("name", ["ring", "sms_plus", "call_plus"])
+def test_service_side_failures_on_sends(api, client, hook, code, name):
+    api.fault(f"code:{code}")
+    with pytest.raises(MakeServiceError) as caught:
+        SENDS[name](client)
+
+    error = caught.value
+    assert error.result_code == code
+    assert error.action is Action.RETRY
+    assert f"result code {code}" in str(error)
+    assert describe(code).meaning in str(error)
+    assert len(api.sends()) == 1  # not repeated: the answer said failed
+
+    api.fault(f"code:{code}")
+    with pytest.raises(AirflowException) as raised:
+        SENDS[name](hook)
+    assert not isinstance(raised.value, AirflowFailException)
+    assert isinstance(raised.value, MakeServiceError)
+    assert raised.value.result_code == code
+    assert str(raised.value) == str(error)
+
+
+@pytest.mark.parametrize("code", [0, 111])
+def test_service_side_failures_on_reads(api, client, hook, code):
+    api.fault(f"code:{code}", count=2, path="/apilog.php")
+    with pytest.raises(MakeServiceError) as caught:
+        client.get_tracking("abcdefghijkl15")
+    assert caught.value.result_code == code
+    with pytest.raises(AirflowException) as raised:
+        hook.get_tracking("abcdefghijkl15")
+    assert not isinstance(raised.value, AirflowFailException)
+
+    api.fault(f"code:{code}", count=2, path="/apicredits.php")
+    with pytest.raises(MakeServiceError):
+        client.get_credits()
+    with pytest.raises(AirflowException) as raised:
+        hook.get_credits()
+    assert not isinstance(raised.value, AirflowFailException)
+
+
+def test_general_error_message_says_it_may_work_later(api, client):
+    api.fault("code:0")
+    with pytest.raises(MakeServiceError) as caught:
+        client.sms(CALLER, CALLEE, "123")
+
+    assert str(caught.value).startswith("makeSms failed with result code 0: general error")
+    assert "later" in str(caught.value)
+
+
+# ----------------------------------------------------------------------------- 100, 103-109
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "argument", "meaning"),
+    INVALID_ARGUMENT,
+    ids=[f"{c}-{n}" for c, n, _, _ in INVALID_ARGUMENT],
+)
+def test_invalid_argument_codes(api, client, hook, code, name, argument, meaning):
+    api.fault(f"code:{code}")
+    with pytest.raises(MakeInvalidArgumentError) as caught:
+        SENDS[name](client)
+
+    error = caught.value
+    assert not isinstance(error, MakeValidationError)  # the API refused it, not the checks
+    assert error.result_code == code
+    assert error.argument == argument
+    assert error.action is Action.FAIL
+    message = str(error)
+    assert f"result code {code}" in message
+    assert meaning in message
+    assert describe(code).meaning in message
+
+    api.fault(f"code:{code}")
+    with pytest.raises(AirflowFailException) as raised:
+        SENDS[name](hook)
+    assert isinstance(raised.value, MakeInvalidArgumentError)
+    assert raised.value.result_code == code
+    assert raised.value.argument == argument
+    assert len(api.sends()) == 2  # once per attempt above, never repeated
+
+
+# ----------------------------------------------------------------------------- 101
+
+
+def test_wrong_password_is_an_auth_error(api, monkeypatch):
+    settings = ClientSettings(LOGIN, "not the password", base_url=api.url)
+    with MakeClient(settings) as client, pytest.raises(MakeAuthError) as caught:
+        client.sms_plus(CALLER, CALLEE, "hi")
+
+    error = caught.value
+    assert error.result_code == 101
+    assert error.action is Action.FAIL
+    assert "result code 101" in str(error)
+    assert "wrong login or password" in str(error)
+    assert api.requests()[0]["result_code"] == 101
+    assert api.credits_of(LOGIN) == 100_000
+
+    hook = hook_on(monkeypatch, api.conn_json(password="not the password"))
+    with pytest.raises(AirflowFailException) as raised:
+        hook.ring(CALLER, CALLEE)
+    assert isinstance(raised.value, MakeAuthError)
+    assert raised.value.result_code == 101
+
+
+def test_unknown_login_is_an_auth_error(api):
+    settings = ClientSettings("nobody@example.com", PASSWORD, base_url=api.url)
+    with MakeClient(settings) as client, pytest.raises(MakeAuthError):
+        client.call(CALLER, CALLEE)
+
+
+# ----------------------------------------------------------------------------- 102
+
+
+def test_insufficient_credit(api, monkeypatch):
+    settings = ClientSettings(POOR_LOGIN, PASSWORD, base_url=api.url)
+    with MakeClient(settings) as client, pytest.raises(MakeCreditError) as caught:
+        client.sms_plus(CALLER, CALLEE, "Bonjour")  # costs 10, the account has 3
+
+    error = caught.value
+    assert error.result_code == 102
+    assert error.action is Action.FAIL
+    assert "result code 102" in str(error)
+    assert "insufficient credit" in str(error)
+    assert api.credits_of(POOR_LOGIN) == 3
+
+    hook = hook_on(monkeypatch, api.conn_json(login=POOR_LOGIN))
+    with pytest.raises(AirflowFailException) as raised:
+        hook.sms_plus(CALLER, CALLEE, "Bonjour")
+    assert isinstance(raised.value, MakeCreditError)
+    assert len(api.sends()) == 2
+
+
+# ----------------------------------------------------------------------------- 110
+
+
+def test_unknown_tracking_id(api, client, hook):
+    with pytest.raises(MakeTrackingUnknownError) as caught:
+        client.get_tracking("abcdefghijkl15")
+
+    error = caught.value
+    assert error.result_code == 110
+    assert error.action is Action.FAIL
+    assert "result code 110" in str(error)
+    assert "unknown tracking id" in str(error)
+    assert "one month" in str(error)
+    assert len(api.requests("/apilog.php")) == 1  # not retried
+
+    with pytest.raises(AirflowFailException) as raised:
+        hook.get_tracking("abcdefghijkl15")
+    assert isinstance(raised.value, MakeTrackingUnknownError)
+    with pytest.raises(AirflowFailException):
+        hook.poll_tracking("abcdefghijkl15")
+
+
+def test_tracking_expires_after_a_month(api, client):
+    sent = client.sms(CALLER, CALLEE, "123")
+    api.advance(31 * 86400)
+
+    with pytest.raises(MakeTrackingUnknownError):
+        client.get_tracking(sent.id)
+
+
+# ----------------------------------------------------------------------------- 112
+
+
+def test_tracking_too_early_then_available(slow_api, monkeypatch):
+    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
+        sent = client.sms_plus(CALLER, CALLEE, "Bonjour")
+        with pytest.raises(MakeTrackingNotReadyError) as caught:
+            client.get_tracking(sent.id)
+
+        error = caught.value
+        assert error.result_code == 112
+        assert error.action is Action.WAIT
+        assert "result code 112" in str(error)
+        assert "10 seconds" in str(error)
+
+        hook = hook_on(monkeypatch, slow_api.conn_json())
+        with pytest.raises(AirflowException) as raised:
+            hook.get_tracking(sent.id)
+        assert not isinstance(raised.value, AirflowFailException)
+        assert isinstance(raised.value, MakeTrackingNotReadyError)
+        assert hook.poll_tracking(sent.id) is None
+
+        slow_api.advance(11)
+        tracking = client.get_tracking(sent.id)
+        assert isinstance(tracking, SmsPlusTracking)
+        assert tracking.id == sent.id
+        assert hook.poll_tracking(sent.id) == tracking
+        hook.close()
+    assert [r["result_code"] for r in slow_api.requests("/apilog.php")] == [112, 112, 112, None, None]
+
+
+# ----------------------------------------------------------------------------- odd answers
+
+
+@pytest.mark.parametrize("code", [555, 1, 113])
+def test_an_unknown_code_is_a_service_error(api, client, hook, code):
+    api.fault(f"code:{code}")
+    with pytest.raises(MakeServiceError) as caught:
+        client.ring(CALLER, CALLEE)
+
+    assert caught.value.result_code == code
+    assert caught.value.action is Action.RETRY
+    assert f"result code {code}" in str(caught.value)
+    assert "does not list" in str(caught.value)
+
+    api.fault(f"code:{code}")
+    with pytest.raises(AirflowException) as raised:
+        hook.ring(CALLER, CALLEE)
+    assert not isinstance(raised.value, AirflowFailException)
+
+
+def test_a_success_code_in_a_failed_answer_is_a_service_error(api, client):
+    api.fault("code:18")
+    with pytest.raises(MakeServiceError) as caught:
+        client.ring(CALLER, CALLEE)
+
+    assert caught.value.result_code == 18
+    assert "contradicts" in str(caught.value)
+
+
+def test_every_api_error_names_the_request_not_a_url(api, client):
+    api.fault("code:104")
+    with pytest.raises(MakeApiError) as caught:
+        client.call(CALLER, CALLEE)
+
+    assert caught.value.request == "makeCall"
+    assert str(caught.value).startswith("makeCall failed with result code 104")
+    assert "http" not in str(caught.value)
