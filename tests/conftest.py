@@ -167,7 +167,8 @@ class DagRun:
     def task_states(self) -> dict[str, tuple[str, int]]:
         with self._db() as db:
             rows = db.execute(
-                "select task_id, state, try_number from task_instance where dag_id = ?", (self.dag_id,)
+                "select task_id, state, try_number from task_instance where dag_id = ? and run_id = ?",
+                (self.dag_id, self.run_id),
             )
             return {t: (s, n) for t, s, n in rows}
 

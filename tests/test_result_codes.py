@@ -20,10 +20,12 @@ from airflow_provider_make.client.errors import (
     MakeApiError,
     MakeAuthError,
     MakeCreditError,
+    MakeError,
     MakeInvalidArgumentError,
     MakeServiceError,
     MakeTrackingNotReadyError,
     MakeTrackingUnknownError,
+    MakeTransportError,
     MakeValidationError,
 )
 from airflow_provider_make.client.result_codes import RESULT_CODES, Action, describe
@@ -340,13 +342,15 @@ def test_an_unknown_code_is_a_service_error(api, client, hook, code):
     assert not isinstance(raised.value, AirflowFailException)
 
 
-def test_a_success_code_in_a_failed_answer_is_a_service_error(api, client):
+def test_a_success_code_in_a_failed_answer_to_a_send_is_never_retried(api, client):
     api.fault("code:18")
-    with pytest.raises(MakeServiceError) as caught:
+    with pytest.raises(MakeTransportError) as caught:
         client.ring(CALLER, CALLEE)
 
-    assert caught.value.result_code == 18
+    assert caught.value.may_have_been_accepted is True
+    assert "result code 18" in str(caught.value)
     assert "contradicts" in str(caught.value)
+    assert len(api.requests()) == 1
 
 
 def test_every_api_error_names_the_request_not_a_url(api, client):
@@ -357,3 +361,46 @@ def test_every_api_error_names_the_request_not_a_url(api, client):
     assert caught.value.request == "makeCall"
     assert str(caught.value).startswith("makeCall failed with result code 104")
     assert "http" not in str(caught.value)
+
+
+def test_success_answer_with_another_kinds_code_is_not_taken_for_accepted(api):
+    # A path override pointing makeRing at the makeCall endpoint: the API accepts a call
+    # (code 8), which is not how it accepts a ring.
+    settings = ClientSettings(LOGIN, PASSWORD, base_url=api.url, endpoints={"ring": "apimakecall.php"})
+    with MakeClient(settings) as misrouted, pytest.raises(MakeError) as caught:
+        misrouted.ring(CALLER, CALLEE)
+
+    assert "result code 8" in str(caught.value)
+    assert "may have been accepted" in str(caught.value)
+    assert api.sends()[0]["result_code"] == 8
+    assert len(api.sends()) == 1
+
+
+def test_success_answer_with_another_kinds_code_fails_the_task(api, monkeypatch):
+    hook = hook_on(monkeypatch, api.conn_json(endpoints={"ring": "apimakecall.php"}))
+    try:
+        with pytest.raises(MakeError) as caught:
+            hook.ring(CALLER, CALLEE)
+    finally:
+        hook.close()
+
+    assert len(api.sends()) == 1  # the call was placed and charged
+    assert caught.value.action is Action.FAIL
+    assert isinstance(caught.value, AirflowFailException)
+
+
+def test_credits_with_a_wrong_password_answer_zero_and_the_connection_test_says_so(api, monkeypatch):
+    # Spec decision 10: apicredits answers success with 0 credits for wrong credentials.
+    with MakeClient(ClientSettings(LOGIN, "not the password", base_url=api.url)) as client:
+        assert client.get_credits() == 0
+
+    hook = hook_on(monkeypatch, api.conn_json(password="not the password"))
+    ok, message = hook.test_connection()
+    assert ok is False
+    assert "0 credits" in message
+    assert "password" in message
+
+    hook = hook_on(monkeypatch, api.conn_json())
+    ok, message = hook.test_connection()
+    assert ok is True
+    assert "100000 credits" in message

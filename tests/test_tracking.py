@@ -4,8 +4,10 @@ Timelines are read from a sandbox whose clock the test moves (``advance``). Test
 look at a request *between* two events use ``slow_api`` (a sandbox on real time), so
 that the only time that passes is the time the test adds: the shared sandbox runs 50
 times faster than real time and a slow machine could cross an event by itself. The
-sandbox's events happen at whole seconds after ``date_created`` (see
-``sandbox/scenario.py``), so each check is placed half-way between two events.
+sandbox's events happen at whole seconds after ``int(T)`` (``date_created``), T being
+the fractional time the request arrived, so an event k seconds in has surely happened
+at ``T + k`` and surely not before ``T + k - 1``: each check sits at least half a second
+inside that window.
 
 The document's own XML examples are parsed too, through the same functions the client
 uses.
@@ -249,10 +251,10 @@ def test_sms_plus_follow_up_is_waited_for_on_request(slow_api, slow_client):
     assert is_done(sent_only)
     assert not is_done(sent_only, wait_for_follow_up=True)
 
-    slow_api.advance(292)  # T + 302.5
+    slow_api.advance(291)  # T + 301.5
     assert not is_done(slow_client.get_tracking(sent.id), wait_for_follow_up=True)
 
-    slow_api.advance(1)  # T + 303.5
+    slow_api.advance(2)  # T + 303.5
     both = slow_client.get_tracking(sent.id)
     assert both.follow_up_sent_at == at(both.created_at, 303)
     assert is_done(both, wait_for_follow_up=True)

@@ -370,15 +370,6 @@ def test_more_than_ten_bad_characters_are_summarised(api, client):
     assert api.requests() == []
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: with transliterate=True the positions of the characters still refused are counted "
-        "in the transliterated text, not in the user's: 'œ' becomes 'oe' (and '…' '...'), so every "
-        "later position is off (validation.py:118-120, forbidden_characters(text) on the "
-        "transliterated text)"
-    ),
-    strict=True,
-)
 def test_transliterate_reports_positions_in_the_users_text(api, client):
     with pytest.raises(MakeValidationError) as caught:
         client.sms_plus(CALLER, CALLEE, "œuf €", transliterate=True)  # '€' is the 5th character

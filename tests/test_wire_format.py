@@ -8,6 +8,7 @@ account is the document's own (``john@gmail.com`` / ``marilyn``), created in the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -338,3 +339,29 @@ def test_each_send_is_sent_once(api, doc_client):
         send(doc_client, None)
         assert len(api.sends()) == list(SENDS).index(name) + 1
     assert [r["path"] for r in api.sends()] == [doc_path_and_query(DOC_URLS[n])[0] for n in SENDS]
+
+
+def test_connection_port_is_added_to_the_host(api, monkeypatch):
+    from airflow_provider_make.hooks.make import MakeHook
+
+    conn = {"conn_type": "make", "host": "http://127.0.0.1/", "port": api.server.port}
+    conn |= {"login": DOC_LOGIN, "password": DOC_PASSWORD}
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", json.dumps(conn))
+    api.account(DOC_LOGIN, DOC_PASSWORD, DOC_CREDITS)
+    hook = MakeHook()
+    try:
+        assert hook.get_credits() == DOC_CREDITS
+    finally:
+        hook.close()
+
+    assert only_request(api)["query"] == doc_path_and_query(DOC_URLS["credits"])[1]
+
+
+def test_connection_port_goes_after_the_host_not_after_the_path(monkeypatch):
+    from airflow_provider_make.hooks.make import MakeHook
+
+    conn = {"conn_type": "make", "host": "https://makesms.fr/api/", "port": 8443}
+    conn |= {"login": DOC_LOGIN, "password": DOC_PASSWORD}
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", json.dumps(conn))
+
+    assert MakeHook().settings.base_url == "https://makesms.fr:8443/api/"

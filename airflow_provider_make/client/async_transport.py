@@ -44,7 +44,6 @@ def shared_async_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _CLIENTS.get(loop)
     if client is None or client.is_closed:
-        guard_http_loggers()
         client = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
@@ -60,6 +59,7 @@ class AsyncMakeClient:
     def __init__(self, settings: ClientSettings, client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self._client = client
+        guard_http_loggers()
 
     def __repr__(self) -> str:
         return f"AsyncMakeClient({self.settings!r})"
@@ -121,9 +121,13 @@ class AsyncMakeClient:
         if response.status_code != 200:
             reason = f"the API answered HTTP {response.status_code} {response.reason_phrase}".strip()
             return describe_failure(call, self.settings, reason, reached=True), {}
-        return None, parse_fields(
-            response.content,
-            label=call.label,
-            content_type=response.headers.get("Content-Type", ""),
-            spends_credits=call.spends_credits,
-        )
+        try:
+            fields = parse_fields(
+                response.content,
+                label=call.label,
+                content_type=response.headers.get("Content-Type", ""),
+                spends_credits=call.spends_credits,
+            )
+        except MakeTransportError as garbled:  # a read's garbled answer is worth one more try
+            return garbled, {}
+        return None, fields

@@ -29,7 +29,8 @@ class MakeError(Exception):
 
 
 class MakeApiError(MakeError):
-    """The API answered ``failed``; ``result_code`` says why."""
+    """A request was refused: by the API (``result_code`` says why) or, for
+    :class:`MakeValidationError`, by the checks made before sending (``result_code`` None)."""
 
     family: ClassVar[Family] = Family.SERVICE
 

@@ -91,13 +91,20 @@ class ForbiddenCharacter:
         return f"{name} at position {self.position}"
 
 
-def forbidden_characters(text: str) -> list[ForbiddenCharacter]:
-    """Every character of ``text`` outside the GSM 03.38 basic set, in order."""
-    return [
-        ForbiddenCharacter(index, char)
-        for index, char in enumerate(text, start=1)
-        if char not in GSM_BASIC_CHARSET
-    ]
+def forbidden_characters(text: str, *, allow_transliteration: bool = False) -> list[ForbiddenCharacter]:
+    """Every character of ``text`` outside the GSM 03.38 basic set, in order.
+
+    Positions count in ``text`` as the user wrote it, also when transliteration is
+    allowed (a transliterated character can be longer: ``œ`` is ``oe``).
+    """
+
+    def allowed(char: str) -> bool:
+        if char in GSM_BASIC_CHARSET:
+            return True
+        replacement = TRANSLITERATIONS.get(char) if allow_transliteration else None
+        return replacement is not None and all(c in GSM_BASIC_CHARSET for c in replacement)
+
+    return [ForbiddenCharacter(index, char) for index, char in enumerate(text, start=1) if not allowed(char)]
 
 
 def transliterate(text: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_make.client.errors import MakeServiceError, error_for_code
+from airflow_provider_make.client.errors import MakeServiceError, MakeTransportError, error_for_code
 from airflow_provider_make.client.kinds import RequestKind
 from airflow_provider_make.client.parsing import integer_field
+
+_ALL_SUCCESS_CODES = frozenset().union(*(kind.success_codes for kind in RequestKind))
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,15 @@ def raise_for_failure(fields: dict[str, str], label: str, spends_credits: bool) 
             f"{label} failed and the API did not say why (no result code)", result_code=None, request=label
         )
     code = integer_field(fields, "result_code", label=label, spends_credits=spends_credits)
-    raise error_for_code(code, label)
+    error = error_for_code(code, label)
+    if spends_credits and code in _ALL_SUCCESS_CODES:
+        # "failed" with a code that means "accepted": the request may have gone through.
+        raise MakeTransportError(
+            f"{error}; the request may have been accepted, so it is not sent again: check the "
+            "account's history on makesms.fr before running the task again",
+            may_have_been_accepted=True,
+        )
+    raise error
 
 
 def send_result(kind: RequestKind, fields: dict[str, str]) -> SendResult:
@@ -54,12 +64,12 @@ def send_result(kind: RequestKind, fields: dict[str, str]) -> SendResult:
     code = integer_field(fields, "result_code", label=label, spends_credits=True)
     identifier = fields.get("id", "")
     if code not in kind.success_codes or not identifier:
-        raise MakeServiceError(
-            f"{label} answered success but with result code {code} and id {identifier!r}, which is not "
-            f"how the API accepts a {label}; the request may have been accepted: check the account's "
-            "history before running again",
-            result_code=code,
-            request=label,
+        # Never retried: the API says "success", so credits may have been spent.
+        raise MakeTransportError(
+            f"{label} answered success but with result code {code} and id {identifier[:20]!r}, which is "
+            f"not how the API accepts a {label}; the request may have been accepted, so it is not sent "
+            "again: check the account's history on makesms.fr before running the task again",
+            may_have_been_accepted=True,
         )
     return SendResult(
         kind=kind,

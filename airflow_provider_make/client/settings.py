@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_make.client.errors import MakeConfigurationError
 from airflow_provider_make.client.kinds import RequestKind
@@ -40,8 +40,10 @@ def normalise_base_url(raw: str | None) -> str:
         text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        # The URL is not quoted: it may carry credentials (ftp://user:secret@host).
         raise MakeConfigurationError(
-            f"the base URL {text!r} is not an http(s) URL; leave it empty for {DEFAULT_BASE_URL}"
+            f"the base URL is not an http(s) URL (scheme {parts.scheme[:10]!r}); "
+            f"leave it empty for {DEFAULT_BASE_URL}"
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise MakeConfigurationError(
@@ -108,3 +110,14 @@ class ClientSettings:
     def timeout(self) -> tuple[float, float]:
         """(connect, read) timeouts in seconds, always set."""
         return (self.connect_timeout, self.read_timeout)
+
+
+def with_port(base_url: str, port: int | None) -> str:
+    """``base_url`` with ``port`` put after the host (not after the path), unless it has one."""
+    if not port or not base_url:
+        return base_url
+    text = base_url if "://" in base_url else "https://" + base_url
+    parts = urlsplit(text)
+    if parts.port is not None:
+        return text
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))

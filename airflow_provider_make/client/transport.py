@@ -213,9 +213,13 @@ class MakeClient:
                 return failure, {}
             body = response.content
             content_type = response.headers.get("Content-Type", "")
-        return None, parse_fields(
-            body, label=call.label, content_type=content_type, spends_credits=call.spends_credits
-        )
+        try:
+            fields = parse_fields(
+                body, label=call.label, content_type=content_type, spends_credits=call.spends_credits
+            )
+        except MakeTransportError as garbled:  # a read's garbled answer is worth one more try
+            return garbled, {}
+        return None, fields
 
 
 def _never_reached(exc: BaseException) -> bool:

@@ -115,8 +115,7 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
     if not value.strip():
         raise _fail(argument, "the SMS text is empty")
-    text = transliterate(value) if allow_transliteration else value
-    bad = forbidden_characters(text)
+    bad = forbidden_characters(value, allow_transliteration=allow_transliteration)
     if bad:
         listed = "; ".join(item.describe() for item in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
@@ -130,7 +129,7 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
             f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
             f"accepts: {listed}{more}{advice}",
         )
-    return text
+    return transliterate(value) if allow_transliteration else value
 
 
 # --------------------------------------------------------------------------- phones
@@ -142,10 +141,11 @@ def _phonenumbers() -> Any:
     return module
 
 
-def _parse(argument: str, raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """Parse ``candidate`` (the cleaned form); messages quote ``raw``, what the user wrote."""
     pn = _phonenumbers()
     try:
-        number: phonenumbers.PhoneNumber = pn.parse(raw, region)
+        number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
     except pn.NumberParseException as exc:
         raise _fail(argument, f"{_shown(raw)} is not a phone number ({exc._msg})") from None
     return number
@@ -205,7 +205,7 @@ def international_number(value: object, argument: str, default_region: str | Non
         candidate = compact
     else:
         candidate = "+" + compact
-    number = _parse(argument, candidate, default_region if not candidate.startswith("+") else None)
+    number = _parse(argument, raw, candidate, default_region if not candidate.startswith("+") else None)
     _check_valid(argument, raw, number)
     return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
 
@@ -230,7 +230,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     compact = re.sub(r"[^0-9+]", "", raw)
     pn = _phonenumbers()
     if compact.startswith(("+", "00")):
-        number = _parse(argument, "+" + compact.lstrip("+").removeprefix("00"), None)
+        number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
         if str(number.country_code) != prefix:
             raise _fail(
                 argument,
@@ -238,7 +238,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
             )
     else:
         region = pn.region_code_for_country_code(int(prefix))
-        number = _parse(argument, compact, region)
+        number = _parse(argument, raw, compact, region)
     _check_valid(argument, raw, number)
     return str(pn.national_significant_number(number))
 

@@ -17,6 +17,7 @@ from airflow_provider_make.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     ClientSettings,
+    with_port,
 )
 from airflow_provider_make.client.tracking import is_done
 from airflow_provider_make.client.transport import MakeClient
@@ -63,9 +64,7 @@ def settings_from_connection(conn: Connection) -> ClientSettings:
     password = conn.password or ""
     _mask(password)
     extra = _extra(conn)
-    base_url = (conn.host or "").strip()
-    if base_url and conn.port:
-        base_url = base_url.rstrip("/") + f":{conn.port}"
+    base_url = with_port((conn.host or "").strip(), conn.port)
     timeout = extra.get("timeout")
     endpoints = extra.get("endpoints") or {}
     if isinstance(endpoints, str):
