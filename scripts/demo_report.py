@@ -26,16 +26,21 @@ def main(db_path: str, dag_id: str, sandbox_url: str, log_path: str) -> None:
     for task_id, state, tries in tasks:
         xcoms = dict(
             db.execute(
-                "select key, value from xcom where dag_id = ? and run_id = ? and task_id = ?", (dag_id, run_id, task_id)
+                "select key, value from xcom where dag_id = ? and run_id = ? and task_id = ?",
+                (dag_id, run_id, task_id),
             ).fetchall()
         )
         value = _json(xcoms.get("return_value"))
         print(f"  {task_id}: {state} (try {tries})")
         if isinstance(value, dict) and "cost" in value:
-            print(f"    accepted: id={value['id']}, kind={value['kind']}, cost={value['cost']}, credits left={value['credits']}")
+            print(
+                f"    accepted: id={value['id']}, kind={value['kind']}, cost={value['cost']}, credits left={value['credits']}"
+            )
         tracking = value.get("tracking", value) if isinstance(value, dict) else None
         if isinstance(tracking, dict) and "sent_at" in tracking:
-            print(f"    SMS sent at {tracking['sent_at']} to {tracking['recipient']}: {tracking['content']!r}")
+            print(
+                f"    SMS sent at {tracking['sent_at']} to {tracking['recipient']}: {tracking['content']!r}"
+            )
             if tracking.get("follow_up_sent_at"):
                 print(f"    follow-up SMS sent at {tracking['follow_up_sent_at']}")
         link = _json(xcoms.get("_link_MakeTrackingLink"))

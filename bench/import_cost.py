@@ -1,0 +1,62 @@
+"""Import cost of the operators over airflow.sdk, as a ratio against a trivial operator module."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+RUNS = 7
+
+TRIVIAL = """
+from airflow.sdk import BaseOperator
+
+class TrivialOperator(BaseOperator):
+    def execute(self, context):
+        return None
+"""
+
+PROBE = """
+import sys, time
+import airflow.sdk
+from airflow.sdk import BaseNotifier, BaseOperator, BaseOperatorLink, BaseSensorOperator, conf
+start = time.perf_counter()
+{imports}
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def _measure(imports: str, path: Path) -> float:
+    samples = []
+    for _ in range(RUNS):
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(PROBE.format(imports=imports))],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": str(path), "PATH": ""},
+        )
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "trivial_operator.py").write_text(TRIVIAL)
+        baseline = _measure("import trivial_operator", Path(folder))
+        ours = _measure(
+            "import airflow_provider_make.operators.make, airflow_provider_make.sensors.make, "
+            "airflow_provider_make.notifications.make",
+            Path(folder),
+        )
+    print(
+        f"import over airflow.sdk: trivial operator {baseline:.1f} ms, make operators+sensor+notifier {ours:.1f} ms"
+    )
+    print(f"  ratio make / trivial = {ours / baseline:.1f}x  (median of {RUNS} fresh interpreters)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The provider metadata Airflow validates at start-up, and what Airflow's CLI shows of it.
+
+A broken ``get_provider_info()`` breaks every Airflow command, so it is checked against
+Airflow's own schemas, every class it names is imported, and real ``airflow providers``
+commands must list the provider, its hook, links, notifier and connection form.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from importlib import metadata
+from pathlib import Path
+
+import jsonschema
+import pytest
+from airflow.sdk import BaseHook, BaseNotifier, BaseOperatorLink
+
+from airflow_provider_make.get_provider_info import get_provider_info
+from tests.conftest import AirflowHome
+
+AIRFLOW_DIR = Path(importlib.import_module("airflow").__file__ or "").parent
+
+
+def _load(path: str) -> object:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_provider_info_matches_airflows_runtime_schema() -> None:
+    schema = json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
+    jsonschema.validate(get_provider_info(), schema)
+
+
+def test_connection_type_matches_airflows_provider_yaml_schema() -> None:
+    """conn-fields and ui-field-behaviour are checked against the provider.yaml schema."""
+    schema = json.loads((AIRFLOW_DIR / "provider.yaml.schema.json").read_text())
+    item_schema = schema["properties"]["connection-types"]["items"]
+    for connection_type in get_provider_info()["connection-types"]:
+        jsonschema.validate(connection_type, item_schema)
+    behaviour_schema = json.loads((AIRFLOW_DIR / "customized_form_field_behaviours.schema.json").read_text())
+    behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    jsonschema.validate(
+        {
+            "hidden_fields": behaviour["hidden-fields"],
+            "relabeling": behaviour["relabeling"],
+            "placeholders": behaviour["placeholders"],
+        },
+        behaviour_schema,
+    )
+
+
+def test_entry_point_is_registered() -> None:
+    [entry_point] = [
+        ep
+        for ep in metadata.entry_points(group="apache_airflow_provider")
+        if ep.value.startswith("airflow_provider_make")
+    ]
+    assert entry_point.load() is get_provider_info
+
+
+def test_every_class_and_module_named_imports() -> None:
+    info = get_provider_info()
+    [connection] = info["connection-types"]
+    hook = _load(connection["hook-class-name"])
+    assert isinstance(hook, type)
+    assert issubclass(hook, BaseHook)
+    assert hook.conn_type == connection["connection-type"] == "make"
+    for path in info["extra-links"]:
+        link = _load(path)
+        assert isinstance(link, type)
+        assert issubclass(link, BaseOperatorLink)
+    for path in info["notifications"]:
+        notifier = _load(path)
+        assert isinstance(notifier, type)
+        assert issubclass(notifier, BaseNotifier)
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["providers", "list"], "airflow-provider-make"),
+        (["providers", "hooks"], "airflow_provider_make.hooks.make.MakeHook"),
+        (["providers", "links"], "airflow_provider_make.links.make.MakeCallRecordingLink"),
+        (["providers", "notifications"], "airflow_provider_make.notifications.make.MakeSmsNotifier"),
+        (["providers", "triggers"], "airflow_provider_make.triggers.make"),
+        (["providers", "behaviours"], "make"),
+    ],
+)
+def test_airflow_cli_shows_the_provider(airflow_home: AirflowHome, command: list[str], expected: str) -> None:
+    done = airflow_home.airflow(*command, "--output", "json")
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
+    assert "airflow_provider_make" not in done.stderr or "Traceback" not in done.stderr
+
+
+@pytest.mark.airflow
+def test_airflow_cli_shows_the_connection_form_fields(airflow_home: AirflowHome) -> None:
+    done = airflow_home.airflow("providers", "widgets", "--output", "json")
+    assert done.returncode == 0, done.stderr
+    for field in ("extra__make__default_region", "extra__make__connect_timeout", "extra__make__read_timeout"):
+        assert field in done.stdout
