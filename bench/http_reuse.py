@@ -30,7 +30,8 @@ def main() -> None:
                 fresh.get_tracking(tracking_id)
         baseline = time.perf_counter() - start
     print(
-        f"{REQUESTS} tracking requests: new client each {baseline * 1000:.0f} ms, one reused client {reused * 1000:.0f} ms"
+        f"{REQUESTS} tracking requests: new client each {baseline * 1000:.0f} ms, "
+        f"one reused client {reused * 1000:.0f} ms"
     )
     print(f"  ratio reused / new-each = {reused / baseline:.2f}x")
 

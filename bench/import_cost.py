@@ -53,7 +53,8 @@ def main() -> None:
             Path(folder),
         )
     print(
-        f"import over airflow.sdk: trivial operator {baseline:.1f} ms, make operators+sensor+notifier {ours:.1f} ms"
+        f"import over airflow.sdk: trivial operator {baseline:.1f} ms, "
+        f"make operators+sensor+notifier {ours:.1f} ms"
     )
     print(f"  ratio make / trivial = {ours / baseline:.1f}x  (median of {RUNS} fresh interpreters)")
 

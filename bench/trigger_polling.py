@@ -46,10 +46,12 @@ async def _main(settings: ClientSettings, tracking_id: str) -> None:
     await shared_async_client().aclose()
     print(
         f"{POLLERS} pollers x {POLLS} polls: new client per poll {base_time * 1000:.0f} ms / "
-        f"{base_peak / 1e6:.1f} MB peak, shared client {shared_time * 1000:.0f} ms / {shared_peak / 1e6:.1f} MB peak"
+        f"{base_peak / 1e6:.1f} MB peak, "
+        f"shared client {shared_time * 1000:.0f} ms / {shared_peak / 1e6:.1f} MB peak"
     )
     print(
-        f"  ratio shared / new-per-poll: time {shared_time / base_time:.2f}x, peak memory {shared_peak / base_peak:.2f}x"
+        f"  ratio shared / new-per-poll: time {shared_time / base_time:.2f}x, "
+        f"peak memory {shared_peak / base_peak:.2f}x"
     )
 
 

@@ -20,7 +20,8 @@ def main(db_path: str, dag_id: str, sandbox_url: str, log_path: str) -> None:
     print(f"\nDAG run {run_id}: {run_state}")
     print("  (dates are the sandbox's, whose clock runs 30 times faster than the wall clock)")
     tasks = db.execute(
-        "select task_id, state, try_number from task_instance where dag_id = ? and run_id = ? order by start_date",
+        "select task_id, state, try_number from task_instance where dag_id = ? and run_id = ? "
+        "order by start_date",
         (dag_id, run_id),
     )
     for task_id, state, tries in tasks:
@@ -34,7 +35,8 @@ def main(db_path: str, dag_id: str, sandbox_url: str, log_path: str) -> None:
         print(f"  {task_id}: {state} (try {tries})")
         if isinstance(value, dict) and "cost" in value:
             print(
-                f"    accepted: id={value['id']}, kind={value['kind']}, cost={value['cost']}, credits left={value['credits']}"
+                f"    accepted: id={value['id']}, kind={value['kind']}, cost={value['cost']}, "
+                f"credits left={value['credits']}"
             )
         tracking = value.get("tracking", value) if isinstance(value, dict) else None
         if isinstance(tracking, dict) and "sent_at" in tracking:

@@ -1,0 +1,115 @@
+"""MakeTrackingTrigger, run in an event loop against the sandbox: one JSON event, then return."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_make.client.settings import ClientSettings
+from airflow_provider_make.client.transport import MakeClient
+from airflow_provider_make.triggers.make import MakeTrackingTrigger, tracking_from_event
+from tests.conftest import LOGIN, PASSWORD, Sandbox
+
+
+def _events(trigger: MakeTrackingTrigger) -> list[dict[str, Any]]:
+    async def collect() -> list[dict[str, Any]]:
+        return [event.payload async for event in trigger.run()]
+
+    return asyncio.run(collect())
+
+
+def _send(api: Sandbox) -> str:
+    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
+        return client.sms_plus("33612345678", "33687654321", "hello").id
+
+
+def _trigger(tracking_id: str, seconds: float = 30, **kwargs: Any) -> MakeTrackingTrigger:
+    return MakeTrackingTrigger(
+        tracking_id=tracking_id,
+        make_conn_id="make_default",
+        end_time=time.time() + seconds,
+        poll_interval=0.1,
+        **kwargs,
+    )
+
+
+def test_serializes_to_json_only() -> None:
+    classpath, kwargs = _trigger("abc123", wait_for_follow_up=True).serialize()
+    assert classpath == "airflow_provider_make.triggers.make.MakeTrackingTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert set(kwargs) == {"tracking_id", "make_conn_id", "end_time", "poll_interval", "wait_for_follow_up"}
+    assert MakeTrackingTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_waits_through_too_early_then_yields_one_success_event(make_default: Sandbox) -> None:
+    tracking_id = _send(make_default)
+    [event] = _events(_trigger(tracking_id))
+    assert event["status"] == "success"
+    assert event["tracking"]["id"] == tracking_id
+    assert event["tracking"]["is_finished"] is True
+    assert json.loads(json.dumps(event)) == event
+    assert tracking_from_event(event) == event["tracking"]
+    assert len(make_default.requests("/apilog.php")) >= 2  # the first answer was "too early" (112)
+
+
+def test_waits_for_the_follow_up_sms_on_request(make_default: Sandbox) -> None:
+    tracking_id = _send(make_default)
+    make_default.advance(20)
+    [event] = _events(_trigger(tracking_id, wait_for_follow_up=True))
+    assert event["tracking"]["follow_up_sent_at"] is not None  # came ~300 sandbox-seconds later
+
+
+def test_an_unknown_id_is_a_failed_event_that_fails_the_task(make_default: Sandbox) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    [event] = _events(_trigger("unknownid12345"))
+    assert event["status"] == "error"
+    assert event["result_code"] == 110
+    assert event["action"] == "fail"
+    assert "result code 110" in event["message"]
+    with pytest.raises(AirflowFailException, match="result code 110"):
+        tracking_from_event(event)
+
+
+def test_service_errors_while_polling_are_polled_through(make_default: Sandbox) -> None:
+    tracking_id = _send(make_default)
+    make_default.advance(20)
+    make_default.fault("code:111", count=2, path="/apilog.php")
+    [event] = _events(_trigger(tracking_id))
+    assert event["status"] == "success"
+
+
+def test_the_deadline_gives_a_timeout_event_in_seconds(
+    slow_api: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", slow_api.conn_json())
+    tracking_id = _send(slow_api)
+    started = time.monotonic()
+    [event] = _events(_trigger(tracking_id, seconds=0.5))
+    assert time.monotonic() - started < 5
+    assert event["status"] == "timeout"
+    waited = re.fullmatch(
+        rf"request {tracking_id} was still not finished after waiting (\d+) s in the triggerer",
+        event["message"],
+    )
+    assert waited is not None, event["message"]
+    assert int(waited.group(1)) < 5  # seconds waited, not an epoch
+    with pytest.raises(AirflowException) as caught:
+        tracking_from_event(event)
+    assert not isinstance(caught.value, AirflowFailException)  # a timeout may be retried
+
+
+def test_an_unreachable_api_is_polled_until_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "make", "host": "http://127.0.0.1:9", "login": LOGIN, "password": PASSWORD}
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", json.dumps(conn))
+    [event] = _events(_trigger("abc123", seconds=1))
+    assert event["status"] == "timeout"
+    assert "could not connect to the API" in event["message"]
+    assert PASSWORD not in event["message"]
