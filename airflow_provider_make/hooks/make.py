@@ -248,7 +248,8 @@ class MakeHook(BaseHook):
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
         """The tracking log once the request is finished (spec decision 8), else None.
 
-        "Too early" (112) counts as not finished; "unknown" (110) raises. With
+        "Too early" (112) counts as not finished and "unknown" (110) raises (spec
+        decision 9). With
         ``wait_for_follow_up``, a makeSms+ is finished once its follow-up SMS is sent.
         """
         try:
@@ -290,7 +291,8 @@ class MakeHook(BaseHook):
         """
         try:
             settings = settings_from_connection(self.get_connection(self.make_conn_id))
-            credits = MakeClient(settings).get_credits()
+            with MakeClient(settings) as client:
+                credits = client.get_credits()
         except MakeError as error:
             return False, str(error)
         where = settings.base_url

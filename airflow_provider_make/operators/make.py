@@ -415,7 +415,12 @@ class MakeCreditsOperator(BaseOperator):
     def execute(self, context: Context) -> int:
         from airflow.sdk.exceptions import AirflowFailException
 
-        minimum = None if self.min_credits is None else int(self.min_credits)
+        try:
+            minimum = None if self.min_credits is None else int(self.min_credits)
+        except (TypeError, ValueError):
+            raise AirflowFailException(
+                f"min_credits must be a whole number of credits, got {self.min_credits!r}"
+            ) from None
         credits = self.hook.get_credits()
         self.log.info("The make account has %d credits", credits)
         if minimum is not None and credits < minimum:

@@ -67,7 +67,16 @@ class MakeTrackingTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until finished or past the deadline; yield exactly one event."""
-        yield TriggerEvent(await self._wait())  # type: ignore[no-untyped-call]
+        try:
+            event = await self._wait()
+        except Exception as error:  # noqa: BLE001 - e.g. a missing connection: tell the task, plainly
+            event = {
+                "status": "error",
+                "message": f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}",
+                "result_code": None,
+                "action": Action.FAIL.value,
+            }
+        yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> dict[str, Any]:
         hook = MakeHook(make_conn_id=self.make_conn_id)

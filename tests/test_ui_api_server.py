@@ -1,0 +1,322 @@
+"""The provider as the Airflow UI sees it, through a real ``airflow api-server`` on loopback.
+
+One api-server runs for the module, in the session's Airflow home (the same sqlite
+database ``airflow dags test`` writes to), with ``[core] test_connection = Enabled`` and
+the simple auth manager's "everyone is admin" mode, so a token is one GET away. The
+tests read what the UI reads: the connection form (``/ui/connections/hook_meta``), the
+Test button (``POST /api/v2/connections/test``, and ``airflow connections test``), the
+extra links of a real run (``.../taskInstances/{task_id}/links``) and the providers list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_make.client.redaction import secret_forms
+from airflow_provider_make.client.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+)
+from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
+
+pytestmark = pytest.mark.airflow
+
+#: How long the api-server may take to answer its health check (it migrates nothing, but
+#: imports all of Airflow and the providers).
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@dataclass
+class ApiServer:
+    """A running ``airflow api-server`` and an authenticated way to call it."""
+
+    url: str
+    log: Path
+    token: str = ""
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def get(self, path: str) -> Any:
+        status, body = self.request("GET", path)
+        assert status == 200, (path, status, body)
+        return body
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group (it forks its workers), then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(STOP_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("api_server") / "api-server.log"
+    env = airflow_home.env(
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+    )
+    command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
+    command += ["--host", "127.0.0.1"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert process.poll() is None, "api-server exited:\n" + log.read_text()[-4000:]
+            try:
+                status, _ = server.request("GET", "/api/v2/monitor/health")
+            except OSError:
+                status = 0
+            if status == 200:
+                break
+            assert time.monotonic() < deadline, "api-server did not start:\n" + log.read_text()[-4000:]
+            time.sleep(0.5)
+        # ``simple_auth_manager_all_admins``: GET /auth/token hands out an admin token.
+        status, body = server.request("GET", "/auth/token")
+        assert status == 201, body
+        server.token = body["access_token"]
+        yield server
+    finally:
+        _stop(process)
+
+
+def _no_password(text: str) -> None:
+    for form in secret_forms(PASSWORD):
+        assert form not in text, f"a form of the password ({form!r}) leaked"
+
+
+# ----------------------------------------------------------------------------- the form
+
+
+def test_connection_form_declares_the_make_fields(api_server: ApiServer) -> None:
+    hooks = api_server.get("/ui/connections/hook_meta")
+    [make] = [hook for hook in hooks if hook["connection_type"] == "make"]
+    assert make["hook_name"] == "Make (makesms.fr)"
+    assert make["hook_class_name"] == "airflow_provider_make.hooks.make.MakeHook"
+
+    fields = make["standard_fields"]
+    assert fields["host"]["title"] == "API base URL"
+    assert fields["host"]["hidden"] is False
+    # The placeholder explains the default: an empty base URL means the real API.
+    assert DEFAULT_BASE_URL in fields["host"]["placeholder"]
+    assert "empty" in fields["host"]["placeholder"]
+    assert fields["login"]["title"] == "Account e-mail"
+    assert "@" in fields["login"]["placeholder"]
+    assert fields["password"]["title"] == "Account password"
+    assert fields["url_schema"]["hidden"] is True
+    assert fields["port"]["hidden"] is True
+
+    extra = make["extra_fields"]
+    assert set(extra) == {"default_region", "connect_timeout", "read_timeout"}
+    region = extra["default_region"]
+    assert region["schema"]["title"] == "Default country"
+    assert region["schema"]["type"] == ["string", "null"]
+    assert region["value"] is None  # no default: numbers must carry their country code
+    assert "06 12 34 56 78" in region["description"]
+    for name, default in (
+        ("connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        ("read_timeout", DEFAULT_READ_TIMEOUT),
+    ):
+        field = extra[name]
+        assert field["schema"]["type"] == ["number", "null"]
+        # The form's default is the one the client really uses when the field is empty.
+        assert field["value"] == field["schema"]["default"] == default
+        assert "(seconds)" in field["schema"]["title"]
+        assert field["description"]
+
+
+def test_the_provider_is_listed(api_server: ApiServer) -> None:
+    providers = api_server.get("/api/v2/providers?limit=100")["providers"]
+    [make] = [p for p in providers if p["package_name"] == "airflow-provider-make"]
+    assert make["version"] == "0.1.0"
+    assert "makesms.fr" in make["description"]
+
+
+# ----------------------------------------------------------------------------- the Test button
+
+
+def _test_body(api: Sandbox, **fields: Any) -> dict[str, Any]:
+    body = {"connection_id": "make_form", "conn_type": "make", "host": api.url, "login": LOGIN}
+    body["password"] = PASSWORD
+    body.update(fields)
+    return body
+
+
+def _closed_loopback_url() -> str:
+    return f"http://127.0.0.1:{_free_port()}/"
+
+
+def test_test_button_reports_the_credits_of_a_good_account(api_server: ApiServer, api: Sandbox) -> None:
+    status, answer = api_server.request("POST", "/api/v2/connections/test", _test_body(api))
+    assert status == 200, answer
+    assert answer["status"] is True
+    assert f"has {api.credits_of(LOGIN)} credits" in answer["message"]
+    assert LOGIN in answer["message"] and api.url in answer["message"]
+    [credits] = api.requests()
+    assert credits["path"] == "/apicredits.php"
+    assert credits["params"] == {"login": LOGIN, "pwd": PASSWORD}
+    _no_password(json.dumps(answer))
+
+
+def test_test_button_reads_the_extra_fields_as_the_form_saves_them(
+    api_server: ApiServer, api: Sandbox
+) -> None:
+    # What the UI stores when the extra fields are left as they are (empty country).
+    extra = json.dumps({"default_region": None, "connect_timeout": 10, "read_timeout": 30})
+    status, answer = api_server.request("POST", "/api/v2/connections/test", _test_body(api, extra=extra))
+    assert status == 200, answer
+    assert answer["status"] is True, answer
+    extra = json.dumps({"default_region": "fr", "connect_timeout": "5"})
+    status, answer = api_server.request("POST", "/api/v2/connections/test", _test_body(api, extra=extra))
+    assert answer["status"] is True, answer
+
+
+def test_test_button_says_zero_credits_may_mean_wrong_credentials(
+    api_server: ApiServer, api: Sandbox
+) -> None:
+    body = _test_body(api, password="not the password")
+    status, answer = api_server.request("POST", "/api/v2/connections/test", body)
+    assert status == 200, answer
+    assert answer["status"] is False
+    message = answer["message"]
+    assert "0 credits" in message
+    assert "wrong e-mail or password" in message and "empty account" in message
+    assert len(api.requests("/apicredits.php")) == 1
+
+
+def test_test_button_on_an_unreachable_server(api_server: ApiServer) -> None:
+    url = _closed_loopback_url()
+    body = {"connection_id": "make_form", "conn_type": "make", "host": url, "login": LOGIN}
+    status, answer = api_server.request("POST", "/api/v2/connections/test", {**body, "password": PASSWORD})
+    assert status == 200, answer
+    assert answer["status"] is False
+    assert "could not connect" in answer["message"]
+    assert url in answer["message"]
+    _no_password(json.dumps(answer))
+
+
+def test_test_button_refuses_plain_http_to_another_host(api_server: ApiServer) -> None:
+    body = {"connection_id": "make_form", "conn_type": "make", "host": "http://makesms.fr/", "login": LOGIN}
+    status, answer = api_server.request("POST", "/api/v2/connections/test", {**body, "password": PASSWORD})
+    assert status == 200, answer
+    assert answer["status"] is False
+    assert "plain http://" in answer["message"] and "use https://" in answer["message"]
+    _no_password(json.dumps(answer))
+
+
+def test_cli_connections_test(airflow_home: AirflowHome, api: Sandbox, tmp_path: Path) -> None:
+    # ``airflow connections test`` needs a stored connection: import two, test each.
+    stored = {
+        "make_cli_good": json.loads(api.conn_json()),
+        "make_cli_wrong": json.loads(api.conn_json(password="not the password")),
+    }
+    connections = tmp_path / "connections.json"
+    connections.write_text(json.dumps(stored))
+    done = airflow_home.airflow("connections", "import", "--overwrite", str(connections))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    good = airflow_home.airflow(
+        "connections", "test", "make_cli_good", AIRFLOW__CORE__TEST_CONNECTION="Enabled"
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "Connection success!" in good.stdout
+
+    wrong = airflow_home.airflow(
+        "connections", "test", "make_cli_wrong", AIRFLOW__CORE__TEST_CONNECTION="Enabled"
+    )
+    assert wrong.returncode == 1, wrong.stdout + wrong.stderr
+    output = " ".join((wrong.stdout + wrong.stderr).split())  # rich wraps long lines
+    assert "Connection failed!" in output
+    assert "reports 0 credits" in output and "wrong e-mail or password" in output
+    _no_password(good.stdout + good.stderr + wrong.stdout + wrong.stderr)
+
+
+# ----------------------------------------------------------------------------- extra links
+
+
+def _links(api_server: ApiServer, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:
+    run = urllib.parse.quote(run_id, safe="")
+    answer = api_server.get(f"/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}/links")
+    links: dict[str, str | None] = answer["extra_links"]
+    return links
+
+
+def test_call_plus_links_through_the_api_server(
+    api_server: ApiServer, airflow_home: AirflowHome, api: Sandbox
+) -> None:
+    # ``dags test`` stores the serialized DAG and the links' XCom in the database the
+    # api-server reads: the endpoint has all it needs.
+    run = airflow_home.dags_test("example_make_call_plus", api.conn_json())
+    assert run.returncode == 0, run.output[-4000:]
+    [send] = api.sends()
+    record_link = run.xcom("recorded_call")["tracking"]["record_link"]
+    assert record_link.startswith(f"{api.url}rec/")
+
+    links = _links(api_server, "example_make_call_plus", run.run_id, "recorded_call")
+    assert links == {
+        "make tracking": f"{api.url}apilog.php?id={send['id']}",
+        "Call recording": record_link,
+    }
+    _no_password(json.dumps(links))
+
+
+def test_sms_and_sensor_links_through_the_api_server(
+    api_server: ApiServer, airflow_home: AirflowHome, api: Sandbox
+) -> None:
+    run = airflow_home.dags_test("example_make_sms_wait_deferrable", api.conn_json())
+    assert run.returncode == 0, run.output[-4000:]
+    [send] = api.sends()
+    tracking = f"{api.url}apilog.php?id={send['id']}"
+    # An operator that is not makeCall+ has the tracking link only.
+    assert _links(api_server, run.dag_id, run.run_id, "send_sms") == {"make tracking": tracking}
+    # The sensor declares both links; an SMS has no recording, so the UI greys it out.
+    sensor = _links(api_server, run.dag_id, run.run_id, "wait_for_follow_up_sms")
+    assert sensor == {"make tracking": tracking, "Call recording": None}
+
+
+def test_the_api_server_log_holds_no_password(api_server: ApiServer) -> None:
+    _no_password(api_server.log.read_text(errors="replace"))
