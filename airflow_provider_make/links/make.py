@@ -10,13 +10,25 @@ before it sent anything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink
 
+from airflow_provider_make import xcom_keys
+
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator
+    from airflow.sdk import BaseOperator, Context
     from airflow.sdk.types import TaskInstanceKey
+
+
+def remember_record_link(task: Any, context: Context, tracking: dict[str, Any]) -> bool:
+    """Keep a makeCall+ recording URL for the "Call recording" link and in XCom; False if none."""
+    link = tracking.get("record_link")
+    if not link:
+        return False
+    task.make_record_link = link
+    context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=link)
+    return True
 
 
 class MakeTrackingLink(BaseOperatorLink):

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_make.hooks.lazy import UsesMakeHook
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_make.hooks.make import MakeHook
 
-
-class MakeSmsNotifier(BaseNotifier):
+class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
     """Send an SMS with makeSms+ from a callback: ``on_failure_callback=MakeSmsNotifier(...)``.
 
     ``message`` is a template (``"{{ dag.dag_id }} failed"``). The text must fit the GSM
@@ -48,13 +47,6 @@ class MakeSmsNotifier(BaseNotifier):
         self.message = message
         self.make_conn_id = make_conn_id
         self.transliterate = transliterate
-
-    @cached_property
-    def hook(self) -> MakeHook:
-        """The hook, built on first use."""
-        from airflow_provider_make.hooks.make import MakeHook
-
-        return MakeHook(make_conn_id=self.make_conn_id)
 
     def notify(self, context: Context) -> None:
         """Send the SMS (synchronously)."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, BaseOperatorLink, conf
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink
+from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,7 +34,7 @@ DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 60 * 60.0
 
 
-class BaseMakeSendOperator(BaseOperator):
+class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     """Sends one make request and returns its answer as a JSON dict.
 
     Subclasses implement :meth:`send`. The returned dict (also in XCom) holds ``id``,
@@ -58,13 +58,6 @@ class BaseMakeSendOperator(BaseOperator):
         # Known once the API accepts the request; the extra links read them (links/make.py).
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
-
-    @cached_property
-    def hook(self) -> MakeHook:
-        """The hook, built on first use (never at DAG parse time)."""
-        from airflow_provider_make.hooks.make import MakeHook
-
-        return MakeHook(make_conn_id=self.make_conn_id)
 
     def send(self, hook: MakeHook) -> SendResult:
         """Validate the arguments and send the request; raise before sending if any is wrong."""
@@ -205,12 +198,8 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         return {**request, "tracking": tracking}
 
 
-class MakeRingOperator(BaseMakeWaitingOperator):
-    """makeRing: make ``callee``'s phone ring, showing ``caller``.
-
-    :param caller: the number shown, country code first (``+33 6 12 34 56 78``).
-    :param callee: the number that rings.
-    """
+class _CallerCalleeOperator(BaseMakeWaitingOperator):
+    """A request from one caller to one callee: makeRing, makeCall, makeCall+."""
 
     template_fields: Sequence[str] = ("caller", "callee", "delay_seconds")
 
@@ -218,6 +207,14 @@ class MakeRingOperator(BaseMakeWaitingOperator):
         super().__init__(**kwargs)
         self.caller = caller
         self.callee = callee
+
+
+class MakeRingOperator(_CallerCalleeOperator):
+    """makeRing: make ``callee``'s phone ring, showing ``caller``.
+
+    :param caller: the number shown, country code first (``+33 6 12 34 56 78``).
+    :param callee: the number that rings.
+    """
 
     def send(self, hook: MakeHook) -> SendResult:
         return hook.ring(self.caller, self.callee, delay_seconds=self.delay_seconds)
@@ -259,25 +256,18 @@ class MakeRingunOperator(BaseMakeSendOperator):
         return hook.ringun(self.prefix, self.caller, self.callees, delay_seconds=self.delay_seconds)
 
 
-class MakeCallOperator(BaseMakeWaitingOperator):
+class MakeCallOperator(_CallerCalleeOperator):
     """makeCall: ring ``callee`` and, once answered, bridge ``caller`` in.
 
     :param caller: the number bridged in second (country code first).
     :param callee: the number rung first.
     """
 
-    template_fields: Sequence[str] = ("caller", "callee", "delay_seconds")
-
-    def __init__(self, *, caller: str, callee: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.caller = caller
-        self.callee = callee
-
     def send(self, hook: MakeHook) -> SendResult:
         return hook.call(self.caller, self.callee, delay_seconds=self.delay_seconds)
 
 
-class MakeCallPlusOperator(BaseMakeWaitingOperator):
+class MakeCallPlusOperator(_CallerCalleeOperator):
     """makeCall+: a recorded makeCall. Shows a "Call recording" link once the recording exists.
 
     :param caller: the number bridged in second (country code first).
@@ -290,18 +280,8 @@ class MakeCallPlusOperator(BaseMakeWaitingOperator):
     template_fields: Sequence[str] = ("caller", "callee", "max_duration_minutes", "delay_seconds")
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
 
-    def __init__(
-        self,
-        *,
-        caller: str,
-        callee: str,
-        max_duration_minutes: int | str,
-        recording_notice: bool,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, max_duration_minutes: int | str, recording_notice: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.caller = caller
-        self.callee = callee
         self.max_duration_minutes: Any = max_duration_minutes
         self.recording_notice = recording_notice
 
@@ -317,10 +297,7 @@ class MakeCallPlusOperator(BaseMakeWaitingOperator):
     def completed(
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
-        if tracking.get("record_link"):
-            self.make_record_link = tracking["record_link"]
-            context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=tracking["record_link"])
-        else:
+        if not remember_record_link(self, context, tracking):
             self.log.info("No recording: the caller and the callee did not get to talk")
         return super().completed(context, request, tracking)
 
@@ -388,7 +365,7 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         )
 
 
-class MakeCreditsOperator(BaseOperator):
+class MakeCreditsOperator(UsesMakeHook, BaseOperator):
     """Return the account's credits; fail when they are below ``min_credits``.
 
     A guard to put before a campaign. The API answers 0 credits for wrong credentials
@@ -405,12 +382,6 @@ class MakeCreditsOperator(BaseOperator):
         super().__init__(**kwargs)
         self.make_conn_id = make_conn_id
         self.min_credits = min_credits
-
-    @cached_property
-    def hook(self) -> MakeHook:
-        from airflow_provider_make.hooks.make import MakeHook
-
-        return MakeHook(make_conn_id=self.make_conn_id)
 
     def execute(self, context: Context) -> int:
         from airflow.sdk.exceptions import AirflowFailException

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink
+from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_make.hooks.make import MakeHook
 
-
-class MakeTrackingSensor(BaseSensorOperator):
+class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
     """Wait until the request ``tracking_id`` is finished; return its tracking log as a JSON dict.
 
     "Finished" follows the spec's decision 8: a ring once hung up; a call once both legs
@@ -60,13 +58,6 @@ class MakeTrackingSensor(BaseSensorOperator):
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
 
-    @cached_property
-    def hook(self) -> MakeHook:
-        """The hook, built on first use."""
-        from airflow_provider_make.hooks.make import MakeHook
-
-        return MakeHook(make_conn_id=self.make_conn_id)
-
     def execute(self, context: Context) -> Any:
         self.make_tracking_id = self.tracking_id
         context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=self.tracking_id)
@@ -102,13 +93,8 @@ class MakeTrackingSensor(BaseSensorOperator):
         else:
             self.log.info("%s %s is finished", tracking.kind.label, self.tracking_id)
         result = tracking.to_dict()
-        self._keep_record_link(context, result)
+        remember_record_link(self, context, result)
         return PokeReturnValue(is_done=True, xcom_value=result)
-
-    def _keep_record_link(self, context: Context, tracking: dict[str, Any]) -> None:
-        if tracking.get("record_link"):
-            self.make_record_link = tracking["record_link"]
-            context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=tracking["record_link"])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired; relies on ``event`` only."""
@@ -116,5 +102,5 @@ class MakeTrackingSensor(BaseSensorOperator):
 
         self.make_tracking_id = self.tracking_id
         tracking = tracking_from_event(event)
-        self._keep_record_link(context, tracking)
+        remember_record_link(self, context, tracking)
         return tracking
