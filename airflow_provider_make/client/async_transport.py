@@ -115,6 +115,9 @@ class AsyncMakeClient:
             }
             reason = reasons.get(type(exc), f"the exchange with the API failed ({type(exc).__name__})")
             failure = describe_failure(call, self.settings, reason, reached=not never_reached)
+        except Exception as exc:  # noqa: BLE001 - e.g. httpx.InvalidURL, whose message quotes the URL
+            reason = f"the request could not be made ({type(exc).__name__})"
+            failure = describe_failure(call, self.settings, reason, reached=True)
         del url
         if failure is not None:
             return failure, {}

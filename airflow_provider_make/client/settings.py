@@ -36,6 +36,8 @@ def normalise_base_url(raw: str | None) -> str:
     text = (raw or "").strip()
     if not text:
         return DEFAULT_BASE_URL
+    if any(char.isspace() or not char.isprintable() for char in text):
+        raise MakeConfigurationError("the base URL contains spaces or control characters")
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)

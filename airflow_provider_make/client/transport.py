@@ -202,6 +202,9 @@ class MakeClient:
             response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             failure = describe_failure(call, self.settings, _reason(exc), reached=not _never_reached(exc))
+        except Exception as exc:  # noqa: BLE001 - anything else may quote the URL too (http.client does)
+            reason = f"the request could not be made ({type(exc).__name__})"
+            failure = describe_failure(call, self.settings, reason, reached=True)
         del url
         if failure is not None:
             # Raised by the caller, outside the except block: no chained requests error.
