@@ -41,7 +41,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 AIRFLOW = PYTHON.with_name("airflow")
 LOGIN = "ops@example.com"
-PASSWORD = "demo-password"
+PASSWORD = "demo-password"  # noqa: S105 - the sandbox's throw-away account
 CREDITS = 10_000
 WIDTH = 1400
 HEIGHT = 1000
@@ -258,9 +258,8 @@ class Browser:
 
     def rect(self, expression: str) -> list[float]:
         """The bounding box of the element ``expression`` evaluates to: [x, y, width, height]."""
-        box: list[float] = self.js(
-            f"(() => {{ const r = ({expression}).getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }})()"
-        )
+        script = "const r = (%s).getBoundingClientRect(); return [r.x, r.y, r.width, r.height];"
+        box: list[float] = self.js(f"(() => {{ {script % expression} }})()")
         return box
 
     def click(self, expression: str) -> None:
@@ -295,10 +294,8 @@ class Browser:
         say(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
     def close(self) -> None:
-        try:
+        with suppress(RuntimeError, OSError):
             self.call("Browser.close")
-        except (RuntimeError, OSError):
-            pass
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -308,10 +305,9 @@ class Browser:
 
 
 def button(text: str, scope: str = "document") -> str:
-    """A JavaScript expression for the button whose visible text is ``text``."""
-    return (
-        f"Array.from({scope}.querySelectorAll('button')).find(b => b.innerText.trim() === {json.dumps(text)})"
-    )
+    """A JavaScript expression for the button (or button-styled link) whose text is ``text``."""
+    found = f"b => b.innerText.trim() === {json.dumps(text)}"
+    return f"Array.from({scope}.querySelectorAll('button, a')).find({found})"
 
 
 DIALOG = "document.querySelector('[role=dialog]')"
@@ -341,11 +337,16 @@ def connection_form(browser: Browser, ui: str, out: Path) -> None:
     browser.screenshot(out / "connection-form-extra.png", browser.rect(DIALOG), margin=6)
 
 
-def extra_links(browser: Browser, ui: str, run_id: str, out: Path) -> None:
+def extra_links(browser: Browser, ui: str, sandbox_url: str, run_id: str, out: Path) -> None:
     browser.resize(WIDTH, HEIGHT)
     run = urllib.parse.quote(run_id, safe="")
     browser.goto(f"{ui}/dags/example_make_call_plus/runs/{run}/tasks/recorded_call/details")
     browser.wait_for(f"!!{button('make tracking')} && !!{button('Call recording')}")
+    # The buttons are links to the sandbox: check them, so a wrong picture cannot pass.
+    tracking, recording = browser.js(f"[{button('make tracking')}.href, {button('Call recording')}.href]")
+    expected = (sandbox_url + "apilog.php?id=", sandbox_url + "rec/")
+    if not (tracking.startswith(expected[0]) and recording.startswith(expected[1])):
+        raise SystemExit(f"unexpected extra links: {tracking!r}, {recording!r}")
     time.sleep(1)
     # From the top of the page down to a little below the links.
     _, y, _, height = browser.rect(button("make tracking"))
@@ -358,10 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM"), help="Chrome or Chromium binary")
     parser.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME and say where")
     options = parser.parse_args(argv)
-    binary = options.chromium or next(
-        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))),
-        None,
-    )
+    names = ("chromium", "chromium-browser", "google-chrome")
+    binary = options.chromium or next((found for name in names if (found := shutil.which(name))), None)
     if binary is None:
         raise SystemExit("no Chromium found: apt-get install -y chromium, or pass --chromium PATH")
     out: Path = options.out.resolve()
@@ -390,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         browser.goto(ui + "/auth/token/login")
         browser.wait_for("document.body && document.body.innerText.includes('Dags')")
         connection_form(browser, ui, out)
-        extra_links(browser, ui, run_id, out)
+        extra_links(browser, ui, url, run_id, out)
     return 0
 
 

@@ -313,7 +313,7 @@ def test_sms_and_sensor_links_through_the_api_server(
     tracking = f"{api.url}apilog.php?id={send['id']}"
     # An operator that is not makeCall+ has the tracking link only.
     assert _links(api_server, run.dag_id, run.run_id, "send_sms") == {"make tracking": tracking}
-    # The sensor declares both links; an SMS has no recording, so the UI greys it out.
+    # The sensor declares both links; an SMS has no recording: null, and the UI shows no button.
     sensor = _links(api_server, run.dag_id, run.run_id, "wait_for_follow_up_sms")
     assert sensor == {"make tracking": tracking, "Call recording": None}
 

@@ -124,7 +124,7 @@ class MakeHook(BaseHook):
     conn_name_attr = "make_conn_id"
     default_conn_name = "make_default"
     conn_type = "make"
-    hook_name = "Make"
+    hook_name = "Make (makesms.fr)"
 
     def __init__(self, make_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
