@@ -74,6 +74,15 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "How long to wait for a connection to the API.",
                         "schema": {"type": ["number", "null"], "default": 10, "minimum": 1, "maximum": 600},
                     },
+                    "endpoints": {
+                        "label": "Endpoint paths",
+                        "description": (
+                            'Override request paths, e.g. {"ring_plus": "apimakeringplus.php"} (the '
+                            "document spells makeRing+'s path two ways). Names: ring, ring_plus, ringun, "
+                            "call, call_plus, sms, sms_plus, tracking, credits."
+                        ),
+                        "schema": {"type": ["object", "null"]},
+                    },
                     "read_timeout": {
                         "label": "Read timeout (seconds)",
                         "description": "How long to wait for the API's answer once connected.",

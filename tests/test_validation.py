@@ -376,3 +376,19 @@ def test_transliterate_reports_positions_in_the_users_text(api, client):
 
     assert "'€' (U+20AC), from the GSM extension table at position 5" in str(caught.value)
     assert api.requests() == []
+
+
+def test_bare_digits_of_another_country_than_the_default_one_are_refused(api):
+    """687345678 is a French national number without its 0, but also +687 (New Caledonia)."""
+    from airflow_provider_make.client.settings import ClientSettings
+    from airflow_provider_make.client.transport import MakeClient
+    from tests.conftest import LOGIN, PASSWORD
+
+    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url, default_region="FR")) as french:
+        with pytest.raises(
+            MakeValidationError, match=r"reads as a \+687 number, not one of the default country FR"
+        ):
+            french.sms("687345678", "33687654321", "123")
+        assert french.sms("0687345678", "33687654321", "123").result_code == 28
+    [sent] = api.sends()
+    assert "from=33687345678&" in sent["query"]

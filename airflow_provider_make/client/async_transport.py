@@ -45,6 +45,8 @@ def shared_async_client() -> httpx.AsyncClient:
     client = _CLIENTS.get(loop)
     if client is None or client.is_closed:
         client = httpx.AsyncClient(
+            # Plain http:// is only allowed to loopback (spec decision 12): never through a proxy.
+            mounts={f"all://{host}": None for host in ("127.0.0.1", "localhost", "[::1]")},
             headers={"User-Agent": USER_AGENT},
             timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
@@ -118,7 +120,8 @@ class AsyncMakeClient:
         except Exception as exc:  # noqa: BLE001 - e.g. httpx.InvalidURL, whose message quotes the URL
             reason = f"the request could not be made ({type(exc).__name__})"
             failure = describe_failure(call, self.settings, reason, reached=True)
-        del url
+        finally:
+            url = ""  # even a cancellation must not leave the URL in a traceback frame
         if failure is not None:
             return failure, {}
         if response.status_code != 200:

@@ -137,6 +137,10 @@ def sms_plus(
     transliterate: bool = False,
 ) -> ApiCall:
     """makeSms+: send free text in the GSM 03.38 basic alphabet."""
+    if not isinstance(transliterate, bool):
+        raise check.MakeValidationError(
+            f"transliterate: expected True or False, got {transliterate!r}", argument="transliterate"
+        )
     pairs = [
         ("from", check.international_number(sender, "sender", region)),
         ("to", check.international_number(recipient, "recipient", region)),

@@ -104,6 +104,11 @@ class ClientSettings:
     def __repr__(self) -> str:
         return f"ClientSettings(login={self.login!r}, password='***', base_url={self.base_url!r})"
 
+    @property
+    def is_loopback(self) -> bool:
+        """Whether the API is on this machine (the sandbox)."""
+        return _is_loopback(urlsplit(self.base_url).hostname or "")
+
     def path_for(self, endpoint: str, default_path: str) -> str:
         """The path of an endpoint, honouring the connection's overrides."""
         return self.endpoints.get(endpoint, default_path).lstrip("/")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.errors import MakeTransportError
@@ -80,6 +80,9 @@ class MakeClient:
     def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._session = session
+        # Plain http:// is only allowed to loopback (spec decision 12): never through a proxy.
+        # (requests' stubs want str values; None is its documented way to switch a proxy off.)
+        self._proxies: Any = {"http": None, "https": None} if settings.is_loopback else None
         guard_http_loggers()
 
     def __repr__(self) -> str:
@@ -199,13 +202,17 @@ class MakeClient:
         url = build_url(self.settings, call)
         failure: MakeTransportError | None = None
         try:
-            response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False)
+            response = self.session.get(
+                url, timeout=self.settings.timeout, allow_redirects=False, proxies=self._proxies
+            )
         except requests.RequestException as exc:
             failure = describe_failure(call, self.settings, _reason(exc), reached=not _never_reached(exc))
         except Exception as exc:  # noqa: BLE001 - anything else may quote the URL too (http.client does)
             reason = f"the request could not be made ({type(exc).__name__})"
             failure = describe_failure(call, self.settings, reason, reached=True)
-        del url
+        finally:
+            # Even a BaseException (a task timeout) must not leave the URL in a traceback frame.
+            url = ""
         if failure is not None:
             # Raised by the caller, outside the except block: no chained requests error.
             return failure, {}
@@ -230,7 +237,8 @@ def _never_reached(exc: BaseException) -> bool:
     import requests
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
+    # Not SSLError: urllib3 raises it for TLS failures after the request was written too.
+    if isinstance(exc, requests.ConnectTimeout):
         return True
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
@@ -248,7 +256,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, requests.ReadTimeout):
         return "the API did not answer in time"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "the TLS handshake with the API failed"
+        return "the TLS exchange with the API failed"
     if isinstance(exc, requests.ConnectionError):
         if _never_reached(exc):
             return "could not connect to the API"

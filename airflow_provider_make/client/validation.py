@@ -207,7 +207,26 @@ def international_number(value: object, argument: str, default_region: str | Non
         candidate = "+" + compact
     number = _parse(argument, raw, candidate, default_region if not candidate.startswith("+") else None)
     _check_valid(argument, raw, number)
-    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
+    result = f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
+    if not raw.lstrip().startswith(("+", "0")):
+        # Bare digits are "country code first" (spec decision 5). Refuse what could be a
+        # national number read as another country's (687345678 is +687, New Caledonia),
+        # and never alter the digits a person wrote.
+        region_code = _phonenumbers().country_code_for_region(default_region) if default_region else None
+        if region_code and number.country_code != region_code:
+            raise _fail(
+                argument,
+                f"{_shown(raw)} reads as a +{number.country_code} number, not one of the default country "
+                f"{default_region} (+{region_code}): write it with '+' and its country code, or as a "
+                "national number with its leading 0",
+            )
+        if result != compact:
+            raise _fail(
+                argument,
+                f"{_shown(raw)} is not written the way the API wants it (it would become {result}): "
+                "write it with '+' and its country code",
+            )
+    return result
 
 
 def country_prefix(value: object, argument: str = "prefix") -> str:
@@ -215,7 +234,10 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     raw = _as_text(argument, value, "a country calling code")
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
-    if not digits.isdigit() or pn.region_code_for_country_code(int(digits)) == pn.UNKNOWN_REGION:
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or pn.region_code_for_country_code(int(digits)) == pn.UNKNOWN_REGION
+    ):
         raise _fail(argument, f"{_shown(raw)} is not a country calling code (like '33' for France)")
     return str(int(digits))
 

@@ -12,6 +12,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTrackingNotReadyError
 from airflow_provider_make.client.redaction import secret_forms
+from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -42,8 +43,8 @@ def airflow_errors() -> Iterator[None]:
         converted = to_airflow_exception(error)
     else:
         return
-    # Raised outside the except block: the traceback shows one clear error, not two.
-    raise converted
+    # "from None": the traceback shows one clear error, not the same one twice.
+    raise converted from None
 
 
 def _mask(password: str) -> None:
@@ -54,7 +55,15 @@ def _mask(password: str) -> None:
         mask_secret(form)
 
 
-def settings_from_connection(conn: Connection) -> ClientSettings:
+async def _amask(password: str) -> None:
+    """:func:`_mask` for the event loop (the sync version would round-trip through greenback)."""
+    from airflow.sdk.log import amask_secret
+
+    for form in secret_forms(password):
+        await amask_secret(form)
+
+
+def settings_from_connection(conn: Connection, *, mask: bool = True) -> ClientSettings:
     """Build the client settings from an Airflow connection of type ``make``.
 
     ``host`` is the API base URL (empty: ``https://makesms.fr/``); ``port``, when set, is
@@ -62,7 +71,8 @@ def settings_from_connection(conn: Connection) -> ClientSettings:
     (or ``timeout`` for both), ``endpoints`` (path overrides, spec decision 2).
     """
     password = conn.password or ""
-    _mask(password)
+    if mask:
+        _mask(password)
     extra = _extra(conn)
     base_url = with_port((conn.host or "").strip(), conn.port)
     timeout = extra.get("timeout")
@@ -143,8 +153,9 @@ class MakeHook(BaseHook):
         """The connection's settings, fetched without blocking the event loop."""
         if "settings" not in self.__dict__:
             conn = await self.aget_connection(self.make_conn_id)
+            await _amask(conn.password or "")
             with airflow_errors():
-                self.__dict__["settings"] = settings_from_connection(conn)
+                self.__dict__["settings"] = settings_from_connection(conn, mask=False)
         return self.settings
 
     @cached_property
@@ -249,8 +260,10 @@ class MakeHook(BaseHook):
         """The tracking log once the request is finished (spec decision 8), else None.
 
         "Too early" (112) counts as not finished and "unknown" (110) raises (spec
-        decision 9). With
-        ``wait_for_follow_up``, a makeSms+ is finished once its follow-up SMS is sent.
+        decision 9). A failure worth retrying (0, 111, a dropped connection) counts as not
+        finished too: a read is safe to repeat, and the trigger waits through them the
+        same way. With ``wait_for_follow_up``, a makeSms+ is finished once its follow-up
+        SMS is sent.
         """
         try:
             tracking = self.get_tracking(tracking_id)
@@ -258,6 +271,11 @@ class MakeHook(BaseHook):
             self.log.info(
                 "The tracking log of %s is not available yet (it appears 10 s after the request)", tracking_id
             )
+            return None
+        except MakeError as error:
+            if error.action is not Action.RETRY:
+                raise
+            self.log.warning("Reading the tracking log of %s failed, will look again: %s", tracking_id, error)
             return None
         return tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None
 

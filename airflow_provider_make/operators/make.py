@@ -14,8 +14,11 @@ retry may send again.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, BaseOperatorLink, conf
@@ -67,28 +70,55 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         request = self.accepted_request(context)
         return self.finish(context, request)
 
+    def fingerprint(self) -> str:
+        """What this task asks for (its class and rendered arguments), to match an earlier try's request."""
+        arguments = {name: getattr(self, name) for name in self.template_fields}
+        text = json.dumps([type(self).__name__, arguments], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def accepted_request(self, context: Context) -> dict[str, Any]:
         """The request this task instance sent: from an earlier try if there is one, else sent now."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
+
         store = context.get("task_state_store")
         earlier = store.get(xcom_keys.STATE_REQUEST) if store is not None else None
         if isinstance(earlier, dict) and earlier.get("id"):
+            request: dict[str, Any] = {k: v for k, v in earlier.items() if k != "fingerprint"}
+            if earlier.get("fingerprint") != self.fingerprint():
+                raise AirflowFailException(
+                    f"an earlier try of this task instance had a different {self.hook_label(request)} "
+                    f"accepted (id={request['id']}): its arguments have changed since. It is not sent again "
+                    "on a guess; to send the new one, trigger a new DAG run, or delete this task's "
+                    f"'{xcom_keys.STATE_REQUEST}' task state first"
+                )
             self.log.info(
                 "An earlier try of this task already had %s accepted (id=%s): not sending it again",
-                self.hook_label(earlier),
-                earlier["id"],
+                self.hook_label(request),
+                request["id"],
             )
-            request: dict[str, Any] = earlier
         else:
             if store is None:
                 self.log.warning(
                     "This Airflow has no task_state_store (it came with 3.3): if this task is retried "
                     "after the API accepted the request, the retry sends it again"
                 )
-            result = self.send(self.hook)
+            try:
+                result = self.send(self.hook)
+            except AirflowTaskTimeout:
+                raise AirflowFailException(
+                    "the task timed out while the request was being sent; it may have been accepted, so "
+                    "the task is not retried: check the account's history on makesms.fr"
+                ) from None
             request = result.to_dict()
-            if store is not None:
-                store.set(xcom_keys.STATE_REQUEST, request)
             self.log.info(result.summary())
+            if store is not None:
+                try:
+                    store.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": self.fingerprint()})
+                except Exception as error:  # noqa: BLE001 - whatever it is, a retry would send again
+                    raise AirflowFailException(
+                        f"{result.summary()}, but keeping that in the task state failed ({error}); the "
+                        "task is not retried, so the request is not sent twice"
+                    ) from None
         self.make_tracking_id = request["id"]
         ti = context["ti"]
         ti.xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
@@ -156,6 +186,8 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
                     wait_for_follow_up=self.wait_for_follow_up,
                 ),
                 method_name="execute_complete",
+                # Past this, the scheduler fails the task even if no triggerer is running.
+                timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
             )
         return self.completed(context, request, self.wait_here(request["id"]))
 
@@ -184,7 +216,9 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         from airflow_provider_make.triggers.make import tracking_from_event
 
         tracking = tracking_from_event(event)
-        request = dict(context["ti"].xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST) or {})
+        ti = context["ti"]
+        pulled = ti.xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST, map_indexes=ti.map_index)
+        request = dict(pulled or {})
         request.setdefault("id", tracking.get("id"))
         request.setdefault("kind", tracking.get("kind"))
         self.make_tracking_id = request["id"]
@@ -336,7 +370,6 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
     """
 
     template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds")
-    template_ext: Sequence[str] = (".txt",)
 
     def __init__(
         self,
@@ -394,6 +427,10 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
             ) from None
         credits = self.hook.get_credits()
         self.log.info("The make account has %d credits", credits)
+        if credits == 0:
+            self.log.warning(
+                "0 credits: the API also answers 0 for a wrong e-mail or password (spec decision 10)"
+            )
         if minimum is not None and credits < minimum:
             message = (
                 f"the make account has {credits} credits, below the minimum of {minimum} this task requires"

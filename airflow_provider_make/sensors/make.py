@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
@@ -78,6 +79,8 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
                 wait_for_follow_up=self.wait_for_follow_up,
             ),
             method_name="execute_complete",
+            # Past this, the scheduler fails the task even if no triggerer is running.
+            timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poke_interval)),
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
@@ -98,9 +101,14 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired; relies on ``event`` only."""
+        from airflow.sdk.exceptions import AirflowSensorTimeout
+
         from airflow_provider_make.triggers.make import tracking_from_event
 
         self.make_tracking_id = self.tracking_id
+        if event.get("status") == "timeout":
+            # As in poke mode: a sensor's timeout fails it without using its retries.
+            raise AirflowSensorTimeout(str(event.get("message")))
         tracking = tracking_from_event(event)
         remember_record_link(self, context, tracking)
         return tracking

@@ -69,12 +69,17 @@ class MakeTrackingTrigger(BaseTrigger):
         """Poll until finished or past the deadline; yield exactly one event."""
         try:
             event = await self._wait()
-        except Exception as error:  # noqa: BLE001 - e.g. a missing connection: tell the task, plainly
+        except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
+            from airflow.sdk.exceptions import AirflowNotFoundException
+
+            # A missing connection will not appear by retrying; anything else (the triggerer's
+            # link to the API server, say) may pass, and a retry only waits again.
+            action = Action.FAIL if isinstance(error, AirflowNotFoundException) else Action.RETRY
             event = {
                 "status": "error",
                 "message": f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}",
                 "result_code": None,
-                "action": Action.FAIL.value,
+                "action": action.value,
             }
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 

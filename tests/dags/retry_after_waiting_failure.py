@@ -30,3 +30,22 @@ for deferrable in (False, True):
             poll_interval=1,
             timeout=3,
         )
+
+with DAG(
+    dag_id="retry_with_changed_arguments",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=1)},
+):
+    # The text changes from one try to the next: the retry must refuse to guess.
+    MakeSmsPlusOperator(
+        task_id="send_and_wait",
+        sender="+33612345678",
+        recipient="+33687654321",
+        message="attempt {{ ti.try_number }}",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=1,
+        timeout=3,
+    )

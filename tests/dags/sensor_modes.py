@@ -37,6 +37,17 @@ with DAG(dag_id="sms_wait_in_worker", schedule=None, start_date=datetime(2026, 1
         timeout=60,
     )
 
+with DAG(dag_id="mapped_deferrable", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    MakeSmsPlusOperator.partial(
+        task_id="send_each",
+        sender="+33612345678",
+        message="one of several",
+        wait_for_completion=True,
+        deferrable=True,
+        poll_interval=1,
+        timeout=60,
+    ).expand(recipient=["+33687654321", "+33687654322"])
+
 with DAG(dag_id="call_plus_deferrable", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
     call = MakeCallPlusOperator(
         task_id="recorded_call",
