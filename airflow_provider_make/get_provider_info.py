@@ -74,6 +74,11 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "How long to wait for a connection to the API.",
                         "schema": {"type": ["number", "null"], "default": 10, "minimum": 1, "maximum": 600},
                     },
+                    "read_timeout": {
+                        "label": "Read timeout (seconds)",
+                        "description": "How long to wait for the API's answer once connected.",
+                        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
+                    },
                     "endpoints": {
                         "label": "Endpoint paths",
                         "description": (
@@ -82,11 +87,6 @@ def get_provider_info() -> dict[str, Any]:
                             "call, call_plus, sms, sms_plus, tracking, credits."
                         ),
                         "schema": {"type": ["object", "null"]},
-                    },
-                    "read_timeout": {
-                        "label": "Read timeout (seconds)",
-                        "description": "How long to wait for the API's answer once connected.",
-                        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
                     },
                 },
             }

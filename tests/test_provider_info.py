@@ -50,6 +50,24 @@ def test_connection_type_matches_airflows_provider_yaml_schema() -> None:
     )
 
 
+def test_connection_type_has_only_keys_airflow_reads() -> None:
+    """Airflow's schemas let unknown keys through; a misplaced field would vanish silently."""
+    [connection] = get_provider_info()["connection-types"]
+    assert set(connection) == {
+        "connection-type",
+        "hook-class-name",
+        "hook-name",
+        "ui-field-behaviour",
+        "conn-fields",
+    }
+    assert list(connection["conn-fields"]) == [
+        "default_region",
+        "connect_timeout",
+        "read_timeout",
+        "endpoints",
+    ]
+
+
 def test_entry_point_is_registered() -> None:
     [entry_point] = [
         ep
