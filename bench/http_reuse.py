@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from airflow_provider_make.client.settings import ClientSettings
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.sandbox import Account, SandboxServer
+from tests.kinds import KindClient
 
 REQUESTS = 300
 
@@ -14,7 +14,7 @@ REQUESTS = 300
 def main() -> None:
     with SandboxServer(port=0, speed=1000.0, accounts=[Account("b@example.com", "pw", 1000)]) as server:
         settings = ClientSettings("b@example.com", "pw", base_url=server.url)
-        with MakeClient(settings) as client:
+        with KindClient(settings) as client:
             tracking_id = client.sms_plus("33612345678", "33687654321", "bench").id
             time.sleep(0.05)
             client.get_tracking(tracking_id)
@@ -26,7 +26,7 @@ def main() -> None:
 
         start = time.perf_counter()
         for _ in range(REQUESTS):
-            with MakeClient(settings) as fresh:
+            with KindClient(settings) as fresh:
                 fresh.get_tracking(tracking_id)
         baseline = time.perf_counter() - start
     print(

@@ -10,8 +10,8 @@ import httpx
 
 from airflow_provider_make.client.async_transport import AsyncMakeClient, shared_async_client
 from airflow_provider_make.client.settings import ClientSettings
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.sandbox import Account, SandboxServer
+from tests.kinds import KindClient
 
 POLLERS = 200
 POLLS = 3
@@ -58,7 +58,7 @@ async def _main(settings: ClientSettings, tracking_id: str) -> None:
 def main() -> None:
     with SandboxServer(port=0, speed=1000.0, accounts=[Account("b@example.com", "pw", 1000)]) as server:
         settings = ClientSettings("b@example.com", "pw", base_url=server.url)
-        with MakeClient(settings) as client:
+        with KindClient(settings) as client:
             tracking_id = client.sms_plus("33612345678", "33687654321", "bench").id
         time.sleep(0.05)
         asyncio.run(_main(settings, tracking_id))

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_make.client.settings import ClientSettings
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.sandbox import Account, SandboxServer
+from tests.kinds import KindClient
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
@@ -116,8 +116,8 @@ def settings(api: Sandbox) -> ClientSettings:
 
 
 @pytest.fixture
-def client(settings: ClientSettings) -> Iterator[MakeClient]:
-    with MakeClient(settings) as made:
+def client(settings: ClientSettings) -> Iterator[KindClient]:
+    with KindClient(settings) as made:
         yield made
 
 

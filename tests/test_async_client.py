@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from airflow_provider_make.client.async_transport import AsyncMakeClient, shared_async_client
+from airflow_provider_make.client.answers import SendResult
+from airflow_provider_make.client.async_driver import loop_pool
 from airflow_provider_make.client.errors import (
     MakeAuthError,
     MakeCreditError,
@@ -24,13 +25,12 @@ from airflow_provider_make.client.errors import (
     MakeValidationError,
 )
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.responses import SendResult
 from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking, SmsTracking
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
+from tests.kinds import AsyncKindClient, KindClient
 
 CALLER = "33612345678"
 CALLEE = "33687654321"
@@ -45,13 +45,13 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
         try:
             return await make()
         finally:
-            await shared_async_client().aclose()
+            await loop_pool().client(False).aclose()
 
     return asyncio.run(main())
 
 
-def async_client(api, login: str = LOGIN, password: str = PASSWORD, **settings: Any) -> AsyncMakeClient:
-    return AsyncMakeClient(ClientSettings(login, password, base_url=api.url, **settings))
+def async_client(api, login: str = LOGIN, password: str = PASSWORD, **settings: Any) -> AsyncKindClient:
+    return AsyncKindClient(ClientSettings(login, password, base_url=api.url, **settings))
 
 
 # ----------------------------------------------------------------------------- happy paths
@@ -89,7 +89,7 @@ def test_sms_plus_with_delay_and_transliteration(api):
 
 def test_wire_format_matches_the_sync_client(api):
     run(lambda: async_client(api).sms_plus(CALLER, CALLEE, "50% & +1 = ok?", delay_seconds=5))
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
         client.sms_plus(CALLER, CALLEE, "50% & +1 = ok?", delay_seconds=5)
 
     first, second = api.sends()
@@ -98,7 +98,7 @@ def test_wire_format_matches_the_sync_client(api):
 
 
 def test_get_tracking(api):
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
         sent = client.sms(CALLER, CALLEE, "900")
     api.advance(11)
 
@@ -131,7 +131,7 @@ def test_sms_plus_then_tracking_in_one_loop(api):
 
 def test_the_hook_async_methods(slow_api, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", slow_api.conn_json())
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
         sent = client.sms_plus(CALLER, CALLEE, "Bonjour")
 
     async def scenario() -> tuple[Any, Any, Any, Any]:
@@ -156,8 +156,8 @@ def test_the_hook_async_methods(slow_api, monkeypatch):
 
 def test_shared_async_client_is_one_per_loop():
     async def twice() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        first = shared_async_client()
-        second = shared_async_client()
+        first = loop_pool().client(False)
+        second = loop_pool().client(False)
         await first.aclose()
         return first, second
 
@@ -168,10 +168,10 @@ def test_shared_async_client_is_one_per_loop():
 
 def test_shared_async_client_is_shared_by_calls_in_one_loop(api):
     async def scenario() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        before = shared_async_client()
+        before = loop_pool().client(False)
         await async_client(api).sms_plus(CALLER, CALLEE, "un")
         await async_client(api).sms_plus(CALLER, CALLEE, "deux")
-        after = shared_async_client()
+        after = loop_pool().client(False)
         await after.aclose()
         return before, after
 
@@ -182,7 +182,7 @@ def test_shared_async_client_is_shared_by_calls_in_one_loop(api):
 
 def test_a_new_loop_gets_a_new_client():
     async def one() -> httpx.AsyncClient:
-        client = shared_async_client()
+        client = loop_pool().client(False)
         await client.aclose()
         return client
 
@@ -193,9 +193,9 @@ def test_a_new_loop_gets_a_new_client():
 
 def test_a_closed_shared_client_is_replaced():
     async def scenario() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        first = shared_async_client()
+        first = loop_pool().client(False)
         await first.aclose()
-        second = shared_async_client()
+        second = loop_pool().client(False)
         await second.aclose()
         return first, second
 
@@ -205,7 +205,7 @@ def test_a_closed_shared_client_is_replaced():
 
 def test_shared_async_client_needs_a_running_loop():
     with pytest.raises(RuntimeError):
-        shared_async_client()
+        loop_pool().client(False)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -234,7 +234,7 @@ def test_unknown_tracking_id(api):
 
 
 def test_tracking_too_early(slow_api):
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
         sent = client.sms_plus(CALLER, CALLEE, "Bonjour")
 
     with pytest.raises(MakeTrackingNotReadyError) as caught:
@@ -307,7 +307,7 @@ def test_a_read_timeout_on_a_send_is_not_resent(api):
 
 
 def test_a_read_is_retried_after_a_dropped_connection(api):
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
         sent = client.sms(CALLER, CALLEE, "123")
     api.advance(11)
     api.fault("drop", path="/apilog.php")

@@ -35,7 +35,7 @@ def test_settings_from_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = MakeHook().settings
     assert settings.base_url == DEFAULT_BASE_URL
     assert settings.default_region == "FR"
-    assert settings.timeout == (7.0, 7.0)
+    assert (settings.connect_timeout, settings.read_timeout, settings.total_timeout) == (7.0, 7.0, 14.0)
     assert settings.path_for("ring_plus", "apimakingplus.php") == "apimakeringplus.php"
 
 
@@ -112,7 +112,7 @@ def test_the_client_layer_does_not_import_airflow() -> None:
 
     probe = (
         "import sys\n"
-        "import airflow_provider_make.client.transport, airflow_provider_make.client.async_transport\n"
+        "import airflow_provider_make.client.sync_driver, airflow_provider_make.client.async_driver\n"
         "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

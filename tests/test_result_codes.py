@@ -31,9 +31,9 @@ from airflow_provider_make.client.errors import (
 from airflow_provider_make.client.result_codes import RESULT_CODES, Action, describe
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
+from tests.kinds import KindClient
 
 CALLER = "33612345678"
 CALLEE = "33687654321"
@@ -215,7 +215,7 @@ def test_invalid_argument_codes(api, client, hook, code, name, argument, meaning
 
 def test_wrong_password_is_an_auth_error(api, monkeypatch):
     settings = ClientSettings(LOGIN, "not the password", base_url=api.url)
-    with MakeClient(settings) as client, pytest.raises(MakeAuthError) as caught:
+    with KindClient(settings) as client, pytest.raises(MakeAuthError) as caught:
         client.sms_plus(CALLER, CALLEE, "hi")
 
     error = caught.value
@@ -235,7 +235,7 @@ def test_wrong_password_is_an_auth_error(api, monkeypatch):
 
 def test_unknown_login_is_an_auth_error(api):
     settings = ClientSettings("nobody@example.com", PASSWORD, base_url=api.url)
-    with MakeClient(settings) as client, pytest.raises(MakeAuthError):
+    with KindClient(settings) as client, pytest.raises(MakeAuthError):
         client.call(CALLER, CALLEE)
 
 
@@ -244,7 +244,7 @@ def test_unknown_login_is_an_auth_error(api):
 
 def test_insufficient_credit(api, monkeypatch):
     settings = ClientSettings(POOR_LOGIN, PASSWORD, base_url=api.url)
-    with MakeClient(settings) as client, pytest.raises(MakeCreditError) as caught:
+    with KindClient(settings) as client, pytest.raises(MakeCreditError) as caught:
         client.sms_plus(CALLER, CALLEE, "Bonjour")  # costs 10, the account has 3
 
     error = caught.value
@@ -295,7 +295,7 @@ def test_tracking_expires_after_a_month(api, client):
 
 
 def test_tracking_too_early_then_available(slow_api, monkeypatch):
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
         sent = client.sms_plus(CALLER, CALLEE, "Bonjour")
         with pytest.raises(MakeTrackingNotReadyError) as caught:
             client.get_tracking(sent.id)
@@ -367,7 +367,7 @@ def test_success_answer_with_another_kinds_code_is_not_taken_for_accepted(api):
     # A path override pointing makeRing at the makeCall endpoint: the API accepts a call
     # (code 8), which is not how it accepts a ring.
     settings = ClientSettings(LOGIN, PASSWORD, base_url=api.url, endpoints={"ring": "apimakecall.php"})
-    with MakeClient(settings) as misrouted, pytest.raises(MakeError) as caught:
+    with KindClient(settings) as misrouted, pytest.raises(MakeError) as caught:
         misrouted.ring(CALLER, CALLEE)
 
     assert "result code 8" in str(caught.value)
@@ -391,7 +391,7 @@ def test_success_answer_with_another_kinds_code_fails_the_task(api, monkeypatch)
 
 def test_credits_with_a_wrong_password_answer_zero_and_the_connection_test_says_so(api, monkeypatch):
     # Spec decision 10: apicredits answers success with 0 credits for wrong credentials.
-    with MakeClient(ClientSettings(LOGIN, "not the password", base_url=api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, "not the password", base_url=api.url)) as client:
         assert client.get_credits() == 0
 
     hook = hook_on(monkeypatch, api.conn_json(password="not the password"))

@@ -26,15 +26,14 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_make.client.async_transport import AsyncMakeClient
 from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTransportError
 from airflow_provider_make.client.redaction import secret_forms
 from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsTracking
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD
+from tests.kinds import AsyncKindClient, KindClient
 
 CALLER = "33612345678"
 CALLEE = "33687654321"
@@ -164,7 +163,7 @@ def hook_exception(monkeypatch, conn_json: str, action) -> BaseException:
 def test_unreachable_server(api, http_logs, monkeypatch):
     base_url = f"http://127.0.0.1:{closed_port()}/"
     with (
-        MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=base_url)) as client,
+        KindClient(ClientSettings(LOGIN, PASSWORD, base_url=base_url)) as client,
         pytest.raises(MakeTransportError) as caught,
     ):
         client.sms_plus(CALLER, CALLEE, "hi")
@@ -240,7 +239,7 @@ def test_dropped_connection_on_a_send_is_not_resent(api, client, http_logs):
     error = caught.value
     assert error.may_have_been_accepted is True
     assert error.action is Action.FAIL
-    assert "may have reached the API and been accepted" in str(error)
+    assert "may have been accepted, so it is not sent again" in str(error)
     assert "not sent again" in str(error)
     assert len(api.sends()) == 1  # processed and charged once, never repeated
     assert api.sends()[0]["result_code"] == 38
@@ -289,7 +288,7 @@ def test_credits_are_retried_after_a_dropped_connection(api, client, http_logs):
 def test_read_timeout_on_a_send_is_not_resent(api, http_logs):
     settings = ClientSettings(LOGIN, PASSWORD, base_url=api.url, read_timeout=0.5)
     api.fault("slow:2")
-    with MakeClient(settings) as client, pytest.raises(MakeTransportError) as caught:
+    with KindClient(settings) as client, pytest.raises(MakeTransportError) as caught:
         client.sms_plus(CALLER, CALLEE, "Bonjour")
 
     error = caught.value
@@ -320,14 +319,14 @@ def test_failed_api_answers_log_nothing_secret(api, client, http_logs):
     with pytest.raises(MakeError):
         client.ring(CALLER, CALLEE)
     with pytest.raises(MakeError):
-        MakeClient(ClientSettings(LOGIN, "wrong", base_url=api.url)).ring(CALLER, CALLEE)
+        KindClient(ClientSettings(LOGIN, "wrong", base_url=api.url)).ring(CALLER, CALLEE)
 
     assert_logs_clean(http_logs)
 
 
 def test_async_client_logs_without_the_password(api, http_logs):
     async def main() -> None:
-        client = AsyncMakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url))
+        client = AsyncKindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url))
         await client.sms_plus(CALLER, CALLEE, "Bonjour")
         api.fault("drop", path="/apimakesmsplus.php")
         with pytest.raises(MakeTransportError) as caught:
@@ -340,20 +339,19 @@ def test_async_client_logs_without_the_password(api, http_logs):
     assert_logs_clean(http_logs)
 
 
-def test_async_client_with_its_own_httpx_client_guards_the_logs(api):
+def test_async_client_guards_the_logs_of_httpx(api):
     script = textwrap.dedent(
         f"""
         import asyncio, logging, sys
-        import httpx
-        from airflow_provider_make.client.async_transport import AsyncMakeClient
+        from airflow_provider_make.client import calls
+        from airflow_provider_make.client.async_driver import AsyncMakeClient
         from airflow_provider_make.client.settings import ClientSettings
 
         logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(name)s %(message)s")
 
         async def main():
-            async with httpx.AsyncClient() as http:
-                client = AsyncMakeClient(ClientSettings({LOGIN!r}, {PASSWORD!r}, base_url={api.url!r}), http)
-                await client.sms_plus("33612345678", "33687654321", "Bonjour")
+            client = AsyncMakeClient(ClientSettings({LOGIN!r}, {PASSWORD!r}, base_url={api.url!r}))
+            await client.request(calls.sms_plus(sender="33612345678", recipient="33687654321", message="Hi"))
 
         asyncio.run(main())
         """
@@ -373,8 +371,8 @@ def test_async_client_with_its_own_httpx_client_guards_the_logs(api):
 
 def test_reprs_hide_the_password(api, make_default):
     settings = ClientSettings(LOGIN, PASSWORD, base_url=api.url)
-    client = MakeClient(settings)
-    async_client = AsyncMakeClient(settings)
+    client = KindClient(settings)
+    async_client = AsyncKindClient(settings)
     hook = MakeHook()
     try:
         texts = [repr(settings), str(settings), repr(client), str(client), repr(async_client), repr(hook)]

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from airflow_provider_make.client.answers import parse_fields
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.parsing import parse_fields
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import (
     CallPlusTracking,
@@ -37,9 +37,9 @@ from airflow_provider_make.client.tracking import (
     parse_tracking,
     tracking_from_dict,
 )
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD
+from tests.kinds import KindClient
 
 CALLER = "33612345678"
 CALLEE = "33687654321"
@@ -59,8 +59,8 @@ def assert_utc(*values: datetime | None) -> None:
 
 
 @pytest.fixture
-def slow_client(slow_api) -> Iterator[MakeClient]:
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as made:
+def slow_client(slow_api) -> Iterator[KindClient]:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as made:
         yield made
 
 
@@ -365,10 +365,8 @@ def test_to_dict_keeps_none_for_dates_that_have_not_happened(slow_api, slow_clie
 
 
 def parse_doc(body: str):
-    fields = parse_fields(
-        body.encode("utf-8"), label="tracking", content_type="text/xml", spends_credits=False
-    )
-    return parse_tracking(fields)
+    fields = parse_fields(body.encode("utf-8"), label="tracking", spends_credits=False)
+    return parse_tracking(fields["id"], fields)
 
 
 def hex_date(text: str) -> datetime:

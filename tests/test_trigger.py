@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_make.client.settings import ClientSettings
-from airflow_provider_make.client.transport import MakeClient
 from airflow_provider_make.triggers.make import MakeTrackingTrigger, tracking_from_event
 from tests.conftest import LOGIN, PASSWORD, Sandbox
+from tests.kinds import KindClient
 
 
 def _events(trigger: MakeTrackingTrigger) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def _events(trigger: MakeTrackingTrigger) -> list[dict[str, Any]]:
 
 
 def _send(api: Sandbox) -> str:
-    with MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
+    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
         return client.sms_plus("33612345678", "33687654321", "hello").id
 
 
@@ -69,9 +69,9 @@ def test_an_unknown_id_is_a_failed_event_that_fails_the_task(make_default: Sandb
 
     [event] = _events(_trigger("unknownid12345"))
     assert event["status"] == "error"
-    assert event["result_code"] == 110
-    assert event["action"] == "fail"
-    assert "result code 110" in event["message"]
+    assert event["error"]["result_code"] == 110
+    assert event["error"]["error"] == "MakeTrackingUnknownError"
+    assert "result code 110" in event["error"]["message"]
     with pytest.raises(AirflowFailException, match="result code 110"):
         tracking_from_event(event)
 
@@ -107,11 +107,15 @@ def test_the_deadline_gives_a_timeout_event_in_seconds(
 
 
 def test_a_missing_connection_is_a_failed_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
     monkeypatch.delenv("AIRFLOW_CONN_MAKE_DEFAULT", raising=False)
     [event] = _events(_trigger("abc123"))
     assert event["status"] == "error"
-    assert event["action"] == "fail"
-    assert "make_default" in event["message"]
+    assert event["error"]["error"] == "MakeConfigurationError"
+    assert "make_default" in event["error"]["message"]
+    with pytest.raises(AirflowFailException, match="make_default"):
+        tracking_from_event(event)
 
 
 def test_a_deferred_sensor_timeout_fails_without_retries() -> None:

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from airflow_provider_make.client.answers import SendResult
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.responses import SendResult
 from airflow_provider_make.client.settings import ClientSettings
-from airflow_provider_make.client.transport import MakeClient
+from tests.kinds import KindClient
 
 DOC_LOGIN = "john@gmail.com"
 DOC_PASSWORD = "marilyn"
@@ -66,7 +66,7 @@ DOC_COSTS = {"ring": 5, "ring_plus": 20, "ringun": 10, "call": 5, "call_plus": 2
 Send = Callable[..., SendResult]
 
 # Each kind, called with the document's example arguments; ``delay`` is passed through.
-SENDS: dict[str, Callable[[MakeClient, int | None], SendResult]] = {
+SENDS: dict[str, Callable[[KindClient, int | None], SendResult]] = {
     "ring": lambda c, d: c.ring(CALLER, CALLEE, delay_seconds=d),
     "ring_plus": lambda c, d: c.ring_plus(RING_PLUS_PAIRS, delay_seconds=d),
     "ringun": lambda c, d: c.ringun("33", "687345678", ["687654321", "687654322"], delay_seconds=d),
@@ -106,10 +106,10 @@ def doc_path_and_query(url: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def doc_client(api) -> Iterator[MakeClient]:
+def doc_client(api) -> Iterator[KindClient]:
     """A client logged in with the document's example account."""
     api.account(DOC_LOGIN, DOC_PASSWORD, DOC_CREDITS)
-    with MakeClient(ClientSettings(DOC_LOGIN, DOC_PASSWORD, base_url=api.url)) as made:
+    with KindClient(ClientSettings(DOC_LOGIN, DOC_PASSWORD, base_url=api.url)) as made:
         yield made
 
 
@@ -219,7 +219,7 @@ def test_ring_plus_path_override_in_client_settings(api):
     settings = ClientSettings(
         DOC_LOGIN, DOC_PASSWORD, base_url=api.url, endpoints={"ring_plus": "apimakeringplus.php"}
     )
-    with MakeClient(settings) as client:
+    with KindClient(settings) as client:
         result = client.ring_plus(RING_PLUS_PAIRS)
 
     received = only_request(api)

@@ -1,23 +1,23 @@
 """The exceptions of the client layer: one base class, one class per error family.
 
 Every exception carries ``result_code`` (``None`` when the API did not answer one) and
-``action`` (what a task should do: fail at once, retry later, keep waiting). Messages
-are plain English, name the argument at fault, and never contain a URL: the password
+``action`` (what a task should do: fail at once, retry later, keep waiting), which comes
+from its family's row in :mod:`.result_codes`, the one table that says it. Messages are
+plain English, name the argument at fault, and never contain a URL: the password
 travels in the query string (spec decision 12).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from airflow_provider_make.client.result_codes import Action, Family, ResultCode, describe
+from airflow_provider_make.client.result_codes import Action, Family, describe
 
 
 class MakeError(Exception):
     """Base class of everything this package raises about the make API."""
 
-    #: What a task should do about this error; subclasses or instances refine it.
-    action: Action = Action.FAIL
+    family: ClassVar[Family] = Family.SERVICE
 
     def __init__(self, message: str, *, result_code: int | None = None) -> None:
         super().__init__(message)
@@ -27,35 +27,41 @@ class MakeError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def action(self) -> Action:
+        """What a task does about this error: its family's action."""
+        return self.family.action
+
+    @property
+    def should_retry(self) -> bool:
+        """Whether the same exchange may be tried again at once (only what surely sent nothing)."""
+        return False
+
+    def to_event(self) -> dict[str, Any]:
+        """A JSON-safe form, for a trigger's event; :func:`error_from_event` rebuilds it."""
+        name = next(cls.__name__ for cls in type(self).__mro__ if cls.__name__ in _BY_NAME)
+        return {"error": name, "message": self.message, **_extras(self)}
+
 
 class MakeApiError(MakeError):
     """A request was refused: by the API (``result_code`` says why) or, for
     :class:`MakeValidationError`, by the checks made before sending (``result_code`` None)."""
 
-    family: ClassVar[Family] = Family.SERVICE
-
-    def __init__(self, message: str, *, result_code: int | None, request: str = "") -> None:
+    def __init__(self, message: str, *, result_code: int | None = None, request: str = "") -> None:
         super().__init__(message, result_code=result_code)
         self.request = request  # "makeSms+", "tracking", ...: never a URL
-
-    @property
-    def row(self) -> ResultCode | None:
-        """The result-code table's row for this error, if the API gave a code."""
-        return None if self.result_code is None else describe(self.result_code)
 
 
 class MakeAuthError(MakeApiError):
     """101: wrong login or password. Retrying cannot help."""
 
     family = Family.AUTH
-    action = Action.FAIL
 
 
 class MakeCreditError(MakeApiError):
     """102: not enough credit for this request. Retrying cannot help."""
 
     family = Family.CREDIT
-    action = Action.FAIL
 
 
 class MakeInvalidArgumentError(MakeApiError):
@@ -67,7 +73,6 @@ class MakeInvalidArgumentError(MakeApiError):
     """
 
     family = Family.INVALID_ARGUMENT
-    action = Action.FAIL
 
     def __init__(
         self,
@@ -89,21 +94,18 @@ class MakeTrackingNotReadyError(MakeApiError):
     """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
 
     family = Family.TRACKING_NOT_READY
-    action = Action.WAIT
 
 
 class MakeTrackingUnknownError(MakeApiError):
     """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
 
     family = Family.TRACKING_UNKNOWN
-    action = Action.FAIL
 
 
 class MakeServiceError(MakeApiError):
     """0, 111 or a code the document does not list: a failure on the service's side."""
 
     family = Family.SERVICE
-    action = Action.RETRY
 
 
 class MakeTransportError(MakeError):
@@ -111,22 +113,45 @@ class MakeTransportError(MakeError):
 
     ``may_have_been_accepted`` is True when a request that spends credits may have
     reached the API before things broke: sending it again could ring a phone twice, so
-    the task must fail rather than retry (``action`` is FAIL). It is False for reads and
+    the task must fail rather than retry (spec decision 13). It is False for reads and
     for requests that never left this machine, which are safe to retry.
     """
 
     def __init__(self, message: str, *, may_have_been_accepted: bool) -> None:
         super().__init__(message)
         self.may_have_been_accepted = may_have_been_accepted
-        self.action = Action.FAIL if may_have_been_accepted else Action.RETRY
+
+    @property
+    def action(self) -> Action:
+        return Action.FAIL if self.may_have_been_accepted else Action.RETRY
+
+    @property
+    def should_retry(self) -> bool:
+        return not self.may_have_been_accepted
 
 
 class MakeConfigurationError(MakeError):
     """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
 
-    action = Action.FAIL
+    family = Family.CONFIGURATION
 
 
+_BY_NAME: dict[str, type[MakeError]] = {
+    cls.__name__: cls
+    for cls in (
+        MakeError,
+        MakeApiError,
+        MakeAuthError,
+        MakeCreditError,
+        MakeInvalidArgumentError,
+        MakeValidationError,
+        MakeTrackingNotReadyError,
+        MakeTrackingUnknownError,
+        MakeServiceError,
+        MakeTransportError,
+        MakeConfigurationError,
+    )
+}
 _CLASS_BY_FAMILY: dict[Family, type[MakeApiError]] = {
     Family.AUTH: MakeAuthError,
     Family.CREDIT: MakeCreditError,
@@ -135,6 +160,27 @@ _CLASS_BY_FAMILY: dict[Family, type[MakeApiError]] = {
     Family.TRACKING_UNKNOWN: MakeTrackingUnknownError,
     Family.SERVICE: MakeServiceError,
 }
+_EXTRA_ATTRIBUTES = ("result_code", "request", "argument", "may_have_been_accepted")
+
+
+def _extras(error: MakeError) -> dict[str, Any]:
+    return {name: getattr(error, name) for name in _EXTRA_ATTRIBUTES if hasattr(error, name)}
+
+
+def error_from_event(event: dict[str, Any]) -> MakeError:
+    """Rebuild the error that :meth:`MakeError.to_event` described (unknown names: a service error)."""
+    cls = _BY_NAME.get(str(event.get("error")), MakeServiceError)
+    error = cls.__new__(cls)
+    message = str(event.get("message") or "the trigger reported an error without a message")
+    Exception.__init__(error, message)
+    error.message = message
+    error.result_code = None
+    for name in _EXTRA_ATTRIBUTES:
+        if name in event:
+            setattr(error, name, event[name])
+    if isinstance(error, MakeTransportError):
+        error.may_have_been_accepted = bool(event.get("may_have_been_accepted"))
+    return error
 
 
 def error_for_code(result_code: int, request: str) -> MakeApiError:

@@ -21,12 +21,20 @@ _PWD_ARGUMENT = re.compile(r"(?i)(pwd(?:=|%3D))[^&\s'\"<>]*")
 
 
 def secret_forms(secret: str) -> set[str]:
-    """The password and the forms it takes in URLs, HTML, JSON and byte reprs."""
+    """The password and the forms it takes in URLs, HTML, JSON and byte reprs.
+
+    Also its UTF-8 bytes read as latin-1 (``pÃ¤ss`` for ``päss``), the way an HTTP library
+    decodes a reason phrase or a header that echoes it, and that form's URL encodings.
+    """
     if not secret:
         return set()
     utf8 = secret.encode("utf-8")
+    as_latin1 = utf8.decode("latin-1")
     forms = {
         secret,
+        as_latin1,
+        quote_plus(as_latin1, safe=""),
+        quote(as_latin1, safe=""),
         quote_plus(secret, safe=""),
         quote(secret, safe=""),
         quote(secret),  # '/' left alone, as requests does in paths
@@ -36,6 +44,7 @@ def secret_forms(secret: str) -> set[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(utf8)[2:-1],
+        repr(secret.encode("latin-1", errors="replace"))[2:-1],  # echoed as latin-1 bytes, logged as bytes
         repr(secret)[1:-1],
     }
     # Percent-escapes may come out in lower case (some libraries normalise that way).
@@ -51,26 +60,49 @@ def scrub(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
     return text
 
 
+#: Every form of every password a client of this process was given: a server may echo
+#: one in a reason phrase or a header, which the HTTP libraries then log.
+_KNOWN_SECRETS: set[str] = set()
+
+
+def register_secret(secret: str) -> None:
+    """Have :class:`QueryPasswordFilter` scrub every form of ``secret`` from now on."""
+    _KNOWN_SECRETS.update(secret_forms(secret))
+
+
 class QueryPasswordFilter(logging.Filter):
-    """Rewrites log records so that no ``pwd=`` value survives (urllib3 logs URLs at DEBUG)."""
+    """Rewrites log records so that no ``pwd=`` value and no known password survives.
+
+    urllib3 logs request URLs at DEBUG and httpx at INFO, with the server's reason phrase.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is logging's to report, not ours
             return True
-        if "pwd" in message.lower():
-            record.msg = scrub(message)
+        cleaned = scrub(message, _KNOWN_SECRETS)
+        if cleaned != message:
+            record.msg = cleaned
             record.args = ()
         return True
 
 
 _FILTER = QueryPasswordFilter()
-_GUARDED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "httpx", "httpcore.http11")
+_GUARDED_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "httpx",
+    "httpcore.http11",
+    "httpcore.connection",
+)
 
 
-def guard_http_loggers() -> None:
-    """Attach the filter to the HTTP libraries' loggers (once; cheap to call again)."""
+def guard_http_loggers(secret: str) -> None:
+    """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again)."""
+    register_secret(secret)
     for name in _GUARDED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -20,7 +20,11 @@ class Action(str, enum.Enum):
 
 
 class Family(str, enum.Enum):
-    """The error family a failed code belongs to; each has its exception class."""
+    """The family of an outcome; each failed family has its exception class.
+
+    :attr:`action` is the one place that says what a task does about a family: the
+    exceptions, the Airflow exceptions and the trigger's events all read it.
+    """
 
     ACCEPTED = "accepted"
     AUTH = "auth"
@@ -29,6 +33,24 @@ class Family(str, enum.Enum):
     TRACKING_NOT_READY = "tracking_not_ready"
     TRACKING_UNKNOWN = "tracking_unknown"
     SERVICE = "service"
+    CONFIGURATION = "configuration"  # the connection's settings: no result code
+
+    @property
+    def action(self) -> Action:
+        """What a task does when it meets this family (spec decision 11)."""
+        return _ACTIONS[self]
+
+
+_ACTIONS = {
+    Family.ACCEPTED: Action.SUCCEED,
+    Family.AUTH: Action.FAIL,
+    Family.CREDIT: Action.FAIL,
+    Family.INVALID_ARGUMENT: Action.FAIL,
+    Family.TRACKING_NOT_READY: Action.WAIT,
+    Family.TRACKING_UNKNOWN: Action.FAIL,
+    Family.SERVICE: Action.RETRY,
+    Family.CONFIGURATION: Action.FAIL,
+}
 
 
 @dataclass(frozen=True)
@@ -38,17 +60,21 @@ class ResultCode:
     code: int
     meaning: str  # in English, from the document's French
     family: Family
-    action: Action
     argument: str | None = None  # the argument at fault, for the invalid-argument codes
     hint: str = ""  # what the user can do about it
 
+    @property
+    def action(self) -> Action:
+        """What a task does about this code: its family's action."""
+        return self.family.action
+
 
 def _accepted(code: int, meaning: str) -> ResultCode:
-    return ResultCode(code, meaning, Family.ACCEPTED, Action.SUCCEED)
+    return ResultCode(code, meaning, Family.ACCEPTED)
 
 
 def _invalid(code: int, argument: str, meaning: str, hint: str) -> ResultCode:
-    return ResultCode(code, meaning, Family.INVALID_ARGUMENT, Action.FAIL, argument, hint)
+    return ResultCode(code, meaning, Family.INVALID_ARGUMENT, argument, hint)
 
 
 _TABLE: tuple[ResultCode, ...] = (
@@ -56,7 +82,6 @@ _TABLE: tuple[ResultCode, ...] = (
         0,
         "general error",
         Family.SERVICE,
-        Action.RETRY,
         hint="a failure on the make service's side; the same request may work later",
     ),
     _accepted(8, "makeCall request accepted"),
@@ -82,7 +107,6 @@ _TABLE: tuple[ResultCode, ...] = (
         101,
         "wrong login or password",
         Family.AUTH,
-        Action.FAIL,
         "login/pwd",
         "check the account e-mail and password of the connection",
     ),
@@ -90,7 +114,6 @@ _TABLE: tuple[ResultCode, ...] = (
         102,
         "insufficient credit",
         Family.CREDIT,
-        Action.FAIL,
         hint="top up the account on makesms.fr before running again",
     ),
     _invalid(103, "from/prefix", "bad caller or sender (from) or country prefix", "check the number"),
@@ -114,7 +137,6 @@ _TABLE: tuple[ResultCode, ...] = (
         110,
         "unknown tracking id, or tracking older than one month",
         Family.TRACKING_UNKNOWN,
-        Action.FAIL,
         "id",
         "tracking is kept for one month after the request",
     ),
@@ -122,14 +144,12 @@ _TABLE: tuple[ResultCode, ...] = (
         111,
         "contact make to solve this problem",
         Family.SERVICE,
-        Action.RETRY,
         hint="a failure on the make service's side; contact makesms.fr if it lasts",
     ),
     ResultCode(
         112,
         "too early: the tracking log exists at the earliest 10 seconds after the id was issued",
         Family.TRACKING_NOT_READY,
-        Action.WAIT,
         "id",
         "ask again a little later",
     ),
@@ -147,6 +167,5 @@ def describe(code: int) -> ResultCode:
         code,
         "a result code that the make API v1.7 document does not list",
         Family.SERVICE,
-        Action.RETRY,
         hint="the API may have changed; the same request may work later",
     )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_make.client.errors import MakeConfigurationError
@@ -13,6 +18,8 @@ from airflow_provider_make.client.kinds import RequestKind
 DEFAULT_BASE_URL = "https://makesms.fr/"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
+MAX_TIMEOUT = 600.0
+_PATH = re.compile(r"/?[A-Za-z0-9._\-/]+")  # a relative path: no query, scheme or odd characters
 
 _ENDPOINTS = {kind.endpoint for kind in RequestKind} | {"tracking", "credits"}
 
@@ -60,9 +67,35 @@ def normalise_base_url(raw: str | None) -> str:
     return text if text.endswith("/") else text + "/"
 
 
+def _shown(value: object) -> str:
+    text = repr(value) if isinstance(value, (str, int, float, type(None))) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _seconds(name: str, value: object, default: float) -> float:
+    """A timeout from the connection: a number (or numeric text) of seconds, above 0, at most 600."""
+    if value is None or value == "":
+        return default
+    number = math.nan
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        number = float(value) if abs(value) <= 10**6 else math.inf  # float(10**400) overflows
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and len(value) <= 20:
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    if not 0 < number <= MAX_TIMEOUT:  # also refuses NaN
+        raise MakeConfigurationError(
+            f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {_shown(value)}"
+        )
+    return number
+
+
 @dataclass(frozen=True)
 class ClientSettings:
-    """Everything the client needs; built once per connection."""
+    """Everything the client needs; built once per connection, every field checked."""
 
     login: str
     password: str = field(repr=False)
@@ -71,52 +104,109 @@ class ClientSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     default_region: str | None = None  # "FR": lets national numbers like 06... through
     endpoints: Mapping[str, str] = field(default_factory=dict)  # path overrides, spec decision 2
+    #: The deadline of one whole exchange: connect, headers, body and every retry.
+    #: None: connect_timeout + read_timeout.
+    total_timeout: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
-        if not self.login:
-            raise MakeConfigurationError(
-                "the connection has no login: set it to the make account's e-mail address"
-            )
-        if not self.password:
-            raise MakeConfigurationError("the connection has no password: set the make account's password")
-        for name, value in (("connect_timeout", self.connect_timeout), ("read_timeout", self.read_timeout)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 600:
-                raise MakeConfigurationError(f"{name} must be a number of seconds above 0 and at most 600")
-        if self.default_region is not None:
-            region = self.default_region.strip().upper()
-            if len(region) != 2 or not region.isalpha():
+        for name in ("login", "password"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
                 raise MakeConfigurationError(
-                    f"default_region must be a two-letter country code like 'FR', got {self.default_region!r}"
+                    f"the connection has no {name}: set the make account's "
+                    + ("e-mail address" if name == "login" else "password")
+                )
+        connect = _seconds("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)
+        read = _seconds("read_timeout", self.read_timeout, DEFAULT_READ_TIMEOUT)
+        total = _seconds("total_timeout", self.total_timeout, connect + read)
+        object.__setattr__(self, "connect_timeout", connect)
+        object.__setattr__(self, "read_timeout", read)
+        object.__setattr__(self, "total_timeout", total)
+        if self.default_region is not None:
+            region = self.default_region.strip().upper() if isinstance(self.default_region, str) else ""
+            if len(region) != 2 or not region.isascii() or not region.isalpha():
+                raise MakeConfigurationError(
+                    "default_region must be a two-letter country code like 'FR', "
+                    f"got {_shown(self.default_region)}"
                 )
             object.__setattr__(self, "default_region", region)
-        unknown = set(self.endpoints) - _ENDPOINTS
-        if unknown:
+        if not isinstance(self.endpoints, Mapping):
             raise MakeConfigurationError(
-                f"endpoints: unknown name(s) {sorted(unknown)}; known: {sorted(_ENDPOINTS)}"
+                'endpoints must be an object of paths like {"ring_plus": "apimakeringplus.php"}, '
+                f"got {_shown(self.endpoints)}"
             )
         for name, path in self.endpoints.items():
-            if not isinstance(path, str) or not path or "?" in path or "://" in path:
+            if name not in _ENDPOINTS:
+                raise MakeConfigurationError(
+                    f"endpoints: unknown name {_shown(name)}; known: {', '.join(sorted(_ENDPOINTS))}"
+                )
+            if not isinstance(path, str) or not path or len(path) > 200 or not _PATH.fullmatch(path):
                 raise MakeConfigurationError(
                     f"endpoints: {name} must be a relative path like 'apimaking.php'"
                 )
+
+    @classmethod
+    def from_connection(
+        cls, *, login: str | None, password: str | None, host: str | None, port: int | None, extra: object
+    ) -> ClientSettings:
+        """The settings of an Airflow connection of type ``make`` (its fields, its extras).
+
+        ``host`` is the API base URL (empty: ``https://makesms.fr/``); ``port``, when set, is
+        added to it. Extras: ``default_region``, ``connect_timeout``, ``read_timeout`` (or
+        ``timeout`` for both), ``total_timeout``, ``endpoints`` (path overrides, spec
+        decision 2). The UI may store them with the old ``extra__make__`` prefix.
+        """
+        extras = _json_object("extra", extra or {})
+        values = {key.removeprefix("extra__make__"): item for key, item in extras.items()}
+        values = {key: item for key, item in values.items() if item not in ("", None)}
+        endpoints = values.get("endpoints", {})
+        timeout: Any = values.get("timeout")
+        if timeout is not None:
+            _seconds("timeout", timeout, DEFAULT_READ_TIMEOUT)  # named as the user wrote it
+        return cls(
+            login=(login or "").strip(),
+            password=password or "",
+            base_url=with_port((host or "").strip(), port) or DEFAULT_BASE_URL,
+            connect_timeout=values.get("connect_timeout", timeout),
+            read_timeout=values.get("read_timeout", timeout),
+            total_timeout=values.get("total_timeout"),
+            default_region=values.get("default_region"),
+            endpoints=_json_object("endpoints", endpoints) if isinstance(endpoints, str) else endpoints,
+        )
 
     def __repr__(self) -> str:
         return f"ClientSettings(login={self.login!r}, password='***', base_url={self.base_url!r})"
 
     @property
-    def is_loopback(self) -> bool:
-        """Whether the API is on this machine (the sandbox)."""
-        return _is_loopback(urlsplit(self.base_url).hostname or "")
+    def host(self) -> str:
+        """The API's host name, lower case."""
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def may_use_proxy(self) -> bool:
+        """The one proxy policy of both drivers: never for loopback (all of 127.0.0.0/8 and ::1).
+
+        Plain http:// is allowed only to loopback (spec decision 12), and a proxy would see
+        the password in clear; https:// goes through a proxy as a CONNECT tunnel, encrypted.
+        """
+        return not _is_loopback(self.host)
 
     def path_for(self, endpoint: str, default_path: str) -> str:
         """The path of an endpoint, honouring the connection's overrides."""
         return self.endpoints.get(endpoint, default_path).lstrip("/")
 
-    @property
-    def timeout(self) -> tuple[float, float]:
-        """(connect, read) timeouts in seconds, always set."""
-        return (self.connect_timeout, self.read_timeout)
+
+def _json_object(name: str, raw: object) -> Mapping[str, Any]:
+    """A JSON object given as a dict or as JSON text; anything else is a configuration error."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if len(raw) <= 100_000 else None
+        except (ValueError, RecursionError):
+            raise MakeConfigurationError(f"the connection's {name} is not valid JSON") from None
+    if not isinstance(raw, Mapping):
+        raise MakeConfigurationError(f"the connection's {name} must be a JSON object, got {_shown(raw)}")
+    return raw
 
 
 def with_port(base_url: str, port: int | None) -> str:

@@ -1,39 +1,42 @@
 """The tracking log of a request, one typed class per kind.
 
 Dates are Unix seconds in lowercase hexadecimal, ``0`` meaning "has not happened
-(yet)" (spec decision 7): they become timezone-aware UTC datetimes, or None.
-``is_finished`` follows spec decision 8.
+(yet)" (spec decision 7): they become timezone-aware UTC datetimes, or None. Every
+spelling of zero (``0``, ``00000000``) is "not happened"; anything that is not plain
+hexadecimal digits is a malformed answer. ``is_finished`` follows spec decision 8.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
-from airflow_provider_make.client.errors import MakeTransportError
+from airflow_provider_make.client.answers import Fields, integer_field, malformed, raise_for_failure
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.responses import raise_for_failure
+from airflow_provider_make.client.result_codes import Action
+
+_HEX = re.compile(r"[0-9a-fA-F]{1,16}")
 
 
 def _date(raw: str, name: str) -> datetime | None:
-    text = raw.strip().lower()
-    if text in ("", "0"):
+    if raw == "" or (_HEX.fullmatch(raw) and int(raw, 16) == 0):
         return None
     try:
-        return datetime.fromtimestamp(int(text, 16), tz=timezone.utc)
+        if not _HEX.fullmatch(raw):
+            raise ValueError(raw)
+        return datetime.fromtimestamp(int(raw, 16), tz=timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise MakeTransportError(
-            f"tracking: the date {name!r} is not hexadecimal Unix seconds", may_have_been_accepted=False
-        ) from None
+        raise malformed("tracking", f"the date {name!r} is not hexadecimal Unix seconds", False) from None
 
 
-def _int(raw: str) -> int | None:
-    try:
-        return int(raw)
-    except ValueError:
+def _int(fields: Fields, name: str) -> int | None:
+    if not fields.get(name):
         return None
+    return integer_field(fields, name, label="tracking", spends_credits=False)
 
 
 @dataclass(frozen=True)
@@ -179,17 +182,17 @@ def is_done(tracking: Tracking, *, wait_for_follow_up: bool = False) -> bool:
     return tracking.is_finished
 
 
-def parse_tracking(raw: dict[str, str]) -> AnyTracking:
-    """The typed tracking log from apilog's answer; ``failed`` answers raise (110, 112...)."""
+def parse_tracking(tracking_id: str, raw: Fields) -> AnyTracking:
+    """The typed tracking log of ``tracking_id`` from apilog's answer; ``failed`` answers raise."""
     raise_for_failure(raw, "tracking", spends_credits=False)
     make = raw.get("make", "")
     try:
         kind = RequestKind(make)
     except ValueError:
-        raise MakeTransportError(
-            f"tracking: the log is of an unknown kind {make[:20]!r}", may_have_been_accepted=False
-        ) from None
+        raise malformed("tracking", f"the log is of an unknown kind {make[:20]!r}", False) from None
     ident = raw.get("id", "")
+    if ident != tracking_id:
+        raise malformed("tracking", f"it is the log of another id than {tracking_id}", False)
     if kind is RequestKind.RING_PLUS:
         return RingPlusTracking(id=ident)
     if kind is RequestKind.RINGUN:
@@ -201,7 +204,7 @@ def parse_tracking(raw: dict[str, str]) -> AnyTracking:
     common: dict[str, Any] = {
         "id": ident,
         "created_at": date("date_created"),
-        "delay_seconds": _int(raw.get("insec", "")),
+        "delay_seconds": _int(raw, "insec"),
     }
     if kind in (RequestKind.SMS, RequestKind.SMS_PLUS):
         common |= {"sender": raw.get("from", ""), "recipient": raw.get("to", "")}
@@ -228,7 +231,7 @@ def parse_tracking(raw: dict[str, str]) -> AnyTracking:
         return CallPlusTracking(
             **common,
             **legs,
-            max_duration_seconds=_int(raw.get("duration", "")),
+            max_duration_seconds=_int(raw, "duration"),
             record_link=raw.get("record_link") or None,
         )
     content = unquote_plus(raw.get("content", ""))
@@ -239,6 +242,32 @@ def parse_tracking(raw: dict[str, str]) -> AnyTracking:
     return SmsPlusTracking(
         **common, sent_at=date("date_executed"), content=content, follow_up_sent_at=date("x_date_executed")
     )
+
+
+@dataclass(frozen=True)
+class TrackingPoll:
+    """One look at a tracking log while waiting: the log once finished, or why not yet."""
+
+    finished: AnyTracking | None
+    problem: str = ""  # a failure worth waiting through (the last one is named on timeout)
+
+    @classmethod
+    def of(cls, tracking: AnyTracking, *, wait_for_follow_up: bool) -> TrackingPoll:
+        """The look at a log that was read: finished, or not yet."""
+        return cls(tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None)
+
+    @classmethod
+    def of_error(cls, error: MakeError) -> TrackingPoll:
+        """The look at a failed read: re-raise unless waiting can help (112, and what may pass).
+
+        Spec decision 9: "too early" (112) is not finished yet; an unknown id (110) fails. A
+        failure worth retrying (0, 111, a dropped connection) is a read, safe to repeat.
+        """
+        if error.action is Action.WAIT:
+            return cls(None)  # the log is not there yet: the normal start of every wait
+        if error.action is not Action.RETRY:
+            raise error
+        return cls(None, str(error))
 
 
 def tracking_from_dict(data: dict[str, Any]) -> AnyTracking:

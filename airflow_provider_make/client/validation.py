@@ -8,7 +8,9 @@ the operators above it) stays cheap.
 
 from __future__ import annotations
 
+import itertools
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,26 +24,47 @@ MAX_DELAY_SECONDS = 7200
 MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 1, 10
 MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS = 2, 10
 MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES = 1, 100
+#: makeSms+'s text, in characters. The document gives no limit; the request is a GET, and
+#: web servers refuse request lines past 8 KiB (Apache's default 8,190 bytes). A GSM
+#: character takes up to 6 bytes once URL-encoded (``é`` is ``%C3%A9``), so 1,000
+#: characters (7 concatenated SMS of 153) stay under 6 KB, leaving room for the rest.
+MAX_SMS_PLUS_CHARACTERS = 1000
+#: Longer than any phone number, id or code a person writes; checked before any parsing.
+_MAX_TEXT = 64
 
-# What people put between digits; anything else (letters above all) is refused.
-_PHONE_CHARS = re.compile(r"^\+?[0-9 .\-()/]+$")
+# What people put between digits, after an optional '+' or '(' (never a leading '-').
+_PHONE_CHARS = re.compile(r"^\+?\(?[0-9][0-9 .\-()/]*$")
 _TRACKING_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 _CATALOG_CODE = re.compile(r"^[0-9]{1,10}$")
+_CALLING_CODE = re.compile(r"[0-9]{1,3}")
 
 
 def _fail(argument: str, problem: str) -> MakeValidationError:
     return MakeValidationError(f"{argument}: {problem}", argument=argument)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
+
+
 def _shown(value: object) -> str:
-    """A value as the message shows it: short, quoted, never multi-line."""
-    text = repr(value)
+    """A value as the message shows it: short, quoted, never multi-line, whatever it is."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a hostile __repr__, or an integer too long to print
+        return f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _as_text(argument: str, value: object, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {_shown(value)}")
+    if (isinstance(value, int) and value.bit_length() > 64) or (
+        isinstance(value, str) and len(value) > _MAX_TEXT
+    ):
+        raise _fail(argument, f"{_shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
@@ -52,15 +75,33 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
     """An int, or a string of digits (what a rendered template gives), within bounds."""
     if isinstance(value, bool):
         raise _fail(argument, f"expected a whole number of {unit}, got {value!r}")
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
         number = int(value)
     elif isinstance(value, int):
         number = value
     else:
         raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {_shown(value)}")
     if not low <= number <= high:
-        raise _fail(argument, f"must be from {low} to {high} {unit}, got {number}")
+        raise _fail(argument, f"must be from {low} to {high} {unit}, got {_shown(number)}")
     return number
+
+
+def flag(value: object, argument: str) -> bool:
+    """A yes/no option: only True or False."""
+    if not isinstance(value, bool):
+        raise _fail(argument, f"expected True or False, got {_shown(value)}")
+    return value
+
+
+def _bounded_list(argument: str, value: object, low: int, high: int, what: str) -> list[Any]:
+    """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise _fail(argument, f"expected a list of {what}, got {_shown(value)}")
+    items = list(itertools.islice(value, high + 1))
+    if not low <= len(items) <= high:
+        count = f"more than {high}" if len(items) > high else str(len(items))
+        raise _fail(argument, f"takes {low} to {high} {what}, got {count}")
+    return items
 
 
 def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
@@ -115,6 +156,13 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
     if not value.strip():
         raise _fail(argument, "the SMS text is empty")
+    length = len(transliterate(value) if allow_transliteration else value)
+    if length > MAX_SMS_PLUS_CHARACTERS:
+        raise _fail(
+            argument,
+            f"the SMS text has {length} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
+            "(the request is a URL, and web servers refuse longer ones)",
+        )
     bad = forbidden_characters(value, allow_transliteration=allow_transliteration)
     if bad:
         listed = "; ".join(item.describe() for item in bad[:10])
@@ -186,47 +234,67 @@ def international_number(value: object, argument: str, default_region: str | Non
     """A number as the API wants it: digits only, country code first (spec decision 5).
 
     ``+33 6 12 34 56 78``, ``0033612345678`` and ``33612345678`` all give
-    ``33612345678``. A national number (``06 12 34 56 78``) is accepted only when a
-    default region (``FR``) says which country it belongs to.
+    ``33612345678``. A national number is accepted only when a default region says
+    which country it belongs to, whatever that country's trunk prefix (``06 12 34 56 78``
+    in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
     """
     raw = _clean(argument, value)
     compact = re.sub(r"[^0-9+]", "", raw)
     if compact.startswith("+"):
-        candidate = compact
+        number = _parse(argument, raw, compact, None)
+    elif default_region is not None:
+        number = _national_or_international(argument, raw, compact, default_region)
     elif compact.startswith("00"):
-        candidate = "+" + compact[2:]
+        number = _parse(argument, raw, "+" + compact[2:], None)
     elif compact.startswith("0"):
-        if default_region is None:
-            raise _fail(
-                argument,
-                f"{_shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
-                "or set default_region on the connection",
-            )
-        candidate = compact
+        raise _fail(
+            argument,
+            f"{_shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
+            "or set default_region on the connection",
+        )
     else:
-        candidate = "+" + compact
-    number = _parse(argument, raw, candidate, default_region if not candidate.startswith("+") else None)
+        # Bare digits are "country code first" (spec decision 5): never alter what was written.
+        number = _parse(argument, raw, "+" + compact, None)
+        if _digits(number) != compact:
+            raise _fail(
+                argument,
+                f"{_shown(raw)} is not written the way the API wants it (it would become "
+                f"{_digits(number)}): write it with '+' and its country code",
+            )
     _check_valid(argument, raw, number)
-    result = f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
-    if not raw.lstrip().startswith(("+", "0")):
-        # Bare digits are "country code first" (spec decision 5). Refuse what could be a
-        # national number read as another country's (687345678 is +687, New Caledonia),
-        # and never alter the digits a person wrote.
-        region_code = _phonenumbers().country_code_for_region(default_region) if default_region else None
-        if region_code and number.country_code != region_code:
-            raise _fail(
-                argument,
-                f"{_shown(raw)} reads as a +{number.country_code} number, not one of the default country "
-                f"{default_region} (+{region_code}): write it with '+' and its country code, or as a "
-                "national number with its leading 0",
-            )
-        if result != compact:
-            raise _fail(
-                argument,
-                f"{_shown(raw)} is not written the way the API wants it (it would become {result}): "
-                "write it with '+' and its country code",
-            )
-    return result
+    return _digits(number)
+
+
+def _digits(number: phonenumbers.PhoneNumber) -> str:
+    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
+
+
+def _national_or_international(
+    argument: str, raw: str, compact: str, region: str
+) -> phonenumbers.PhoneNumber:
+    """Digits without '+', read with a default region: as a national number of that region
+    (its own trunk and international prefixes apply), or as country code first; when both
+    readings are valid and differ, the number is ambiguous and refused."""
+    pn = _phonenumbers()
+    readings: list[phonenumbers.PhoneNumber] = []
+    for candidate, hint in ((compact, region), ("+" + compact.removeprefix("00"), None)):
+        try:
+            number = pn.parse(candidate, hint)
+        except pn.NumberParseException:
+            continue
+        if pn.is_valid_number(number) and all(_digits(number) != _digits(seen) for seen in readings):
+            readings.append(number)
+    if len(readings) == 1:
+        return readings[0]
+    if len(readings) > 1:
+        national, international = readings
+        raise _fail(
+            argument,
+            f"{_shown(raw)} is ambiguous: a {region} number (+{_digits(national)}) or a "
+            f"+{international.country_code} one (+{_digits(international)}); write it with '+' and its "
+            "country code",
+        )
+    return _parse(argument, raw, compact, region)  # neither is valid: say why in the region's terms
 
 
 def country_prefix(value: object, argument: str = "prefix") -> str:
@@ -234,11 +302,16 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     raw = _as_text(argument, value, "a country calling code")
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
-    if (
-        not (digits.isascii() and digits.isdigit())
-        or pn.region_code_for_country_code(int(digits)) == pn.UNKNOWN_REGION
-    ):
+    region = pn.region_code_for_country_code(int(digits)) if _CALLING_CODE.fullmatch(digits) else None
+    if region in (None, pn.UNKNOWN_REGION):
         raise _fail(argument, f"{_shown(raw)} is not a country calling code (like '33' for France)")
+    if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
+        raise _fail(
+            argument,
+            f"+{int(digits)} is a non-geographic calling code (international freephone, satellite or "
+            "shared-cost numbers), not a country: makeRingun rings national numbers of one country, "
+            "so its prefix is a country's code like '33'",
+        )
     return str(int(digits))
 
 
@@ -267,15 +340,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
     """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
-    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
-        raise _fail("pairs", f"expected a list of (caller, callee) pairs, got {_shown(pairs)}")
-    items = list(pairs)
-    if not MIN_RING_PLUS_PAIRS <= len(items) <= MAX_RING_PLUS_PAIRS:
-        raise _fail(
-            "pairs",
-            f"makeRing+ takes {MIN_RING_PLUS_PAIRS} to {MAX_RING_PLUS_PAIRS} (caller, callee) pairs, "
-            f"got {len(items)}",
-        )
+    items = _bounded_list("pairs", pairs, MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS, "(caller, callee) pairs")
     result = []
     for index, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
@@ -288,14 +353,7 @@ def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tu
 
 def ringun_callees(callees: object, prefix: str) -> list[str]:
     """makeRingun's ``list``: 1 to 100 distinct national numbers."""
-    if isinstance(callees, (str, bytes)) or not isinstance(callees, Iterable):
-        raise _fail("callees", f"expected a list of phone numbers, got {_shown(callees)}")
-    items = list(callees)
-    if not MIN_RINGUN_CALLEES <= len(items) <= MAX_RINGUN_CALLEES:
-        raise _fail(
-            "callees",
-            f"makeRingun takes {MIN_RINGUN_CALLEES} to {MAX_RINGUN_CALLEES} callees, got {len(items)}",
-        )
+    items = _bounded_list("callees", callees, MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES, "callees")
     result: list[str] = []
     for index, callee in enumerate(items):
         number = national_number(callee, f"callees[{index}]", prefix)

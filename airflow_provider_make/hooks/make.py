@@ -1,37 +1,38 @@
-"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer."""
+"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer.
+
+Every public method is one line over the request pipeline: :meth:`MakeHook.run` (in a
+worker) or :meth:`MakeHook.arun` (in an event loop) builds the call from its request
+kind's builder in :mod:`airflow_provider_make.client.calls`, which checks every
+argument, and hands it to the sync or async driver. Errors come out as Airflow
+exceptions that tell the task what to do (:mod:`airflow_provider_make.exceptions`).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
 from airflow_provider_make.client import calls
-from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTrackingNotReadyError
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.redaction import secret_forms
-from airflow_provider_make.client.result_codes import Action
-from airflow_provider_make.client.settings import (
-    DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    ClientSettings,
-    with_port,
-)
-from airflow_provider_make.client.tracking import is_done
-from airflow_provider_make.client.transport import MakeClient
+from airflow_provider_make.client.settings import ClientSettings
+from airflow_provider_make.client.sync_driver import MakeClient
+from airflow_provider_make.client.tracking import TrackingPoll
 from airflow_provider_make.exceptions import to_airflow_exception
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
-
     from airflow.sdk import Connection
 
-    from airflow_provider_make.client.async_transport import AsyncMakeClient
-    from airflow_provider_make.client.responses import SendResult
+    from airflow_provider_make.client.answers import SendResult
+    from airflow_provider_make.client.async_driver import AsyncMakeClient
+    from airflow_provider_make.client.calls import ApiCall
     from airflow_provider_make.client.tracking import AnyTracking
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -47,77 +48,11 @@ def airflow_errors() -> Iterator[None]:
     raise converted from None
 
 
-def _mask(password: str) -> None:
-    """Register the password and its URL-encoded forms with Airflow's secrets masker."""
-    from airflow.sdk.log import mask_secret
-
-    for form in secret_forms(password):
-        mask_secret(form)
-
-
-async def _amask(password: str) -> None:
-    """:func:`_mask` for the event loop (the sync version would round-trip through greenback)."""
-    from airflow.sdk.log import amask_secret
-
-    for form in secret_forms(password):
-        await amask_secret(form)
-
-
-def settings_from_connection(conn: Connection, *, mask: bool = True) -> ClientSettings:
-    """Build the client settings from an Airflow connection of type ``make``.
-
-    ``host`` is the API base URL (empty: ``https://makesms.fr/``); ``port``, when set, is
-    added to it. Extra fields: ``default_region``, ``connect_timeout``, ``read_timeout``
-    (or ``timeout`` for both), ``endpoints`` (path overrides, spec decision 2).
-    """
-    password = conn.password or ""
-    if mask:
-        _mask(password)
-    extra = _extra(conn)
-    base_url = with_port((conn.host or "").strip(), conn.port)
-    timeout = extra.get("timeout")
-    endpoints = extra.get("endpoints") or {}
-    if isinstance(endpoints, str):
-        endpoints = _json_object(endpoints, "endpoints")
-    return ClientSettings(
-        login=(conn.login or "").strip(),
-        password=password,
-        base_url=base_url or DEFAULT_BASE_URL,
-        connect_timeout=_seconds(
-            extra.get("connect_timeout", timeout), DEFAULT_CONNECT_TIMEOUT, "connect_timeout"
-        ),
-        read_timeout=_seconds(extra.get("read_timeout", timeout), DEFAULT_READ_TIMEOUT, "read_timeout"),
-        default_region=(extra.get("default_region") or None),
-        endpoints=endpoints,
+def settings_from_connection(conn: Connection) -> ClientSettings:
+    """The client settings of an Airflow connection of type ``make``."""
+    return ClientSettings.from_connection(
+        login=conn.login, password=conn.password, host=conn.host, port=conn.port, extra=conn.extra
     )
-
-
-def _extra(conn: Connection) -> dict[str, Any]:
-    raw = conn.extra
-    if not raw:
-        return {}
-    value = _json_object(raw, "extra") if isinstance(raw, str) else raw
-    # The UI may store fields with the old ``extra__make__`` prefix; accept both.
-    return {key.removeprefix("extra__make__"): item for key, item in value.items() if item not in ("", None)}
-
-
-def _json_object(raw: str, name: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise MakeConfigurationError(f"the connection's {name} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise MakeConfigurationError(f"the connection's {name} must be a JSON object")
-    return value
-
-
-def _seconds(value: Any, default: float, name: str) -> float:
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise MakeConfigurationError(f"{name} must be a number of seconds, got {value!r}") from None
 
 
 class MakeHook(BaseHook):
@@ -145,22 +80,30 @@ class MakeHook(BaseHook):
 
     @cached_property
     def settings(self) -> ClientSettings:
-        """The connection's settings, read once."""
+        """The connection's settings, read once; the password's forms go to the secrets masker."""
+        from airflow.sdk.log import mask_secret
+
+        conn = self.get_connection(self.make_conn_id)
+        for form in secret_forms(conn.password or ""):
+            mask_secret(form)
         with airflow_errors():
-            return settings_from_connection(self.get_connection(self.make_conn_id))
+            return settings_from_connection(conn)
 
     async def aget_settings(self) -> ClientSettings:
         """The connection's settings, fetched without blocking the event loop."""
         if "settings" not in self.__dict__:
+            from airflow.sdk.log import amask_secret
+
             conn = await self.aget_connection(self.make_conn_id)
-            await _amask(conn.password or "")
+            for form in secret_forms(conn.password or ""):
+                await amask_secret(form)
             with airflow_errors():
-                self.__dict__["settings"] = settings_from_connection(conn, mask=False)
+                self.__dict__["settings"] = settings_from_connection(conn)
         return self.settings
 
     @cached_property
     def client(self) -> MakeClient:
-        """The synchronous client, with its one ``requests.Session``."""
+        """The synchronous driver, with its one ``requests.Session``."""
         return MakeClient(self.settings)
 
     def get_conn(self) -> MakeClient:
@@ -168,8 +111,8 @@ class MakeHook(BaseHook):
         return self.client
 
     async def aget_client(self) -> AsyncMakeClient:
-        """The asynchronous client, sharing the event loop's ``httpx.AsyncClient``."""
-        from airflow_provider_make.client.async_transport import AsyncMakeClient
+        """The asynchronous driver, sharing the event loop's HTTP pool."""
+        from airflow_provider_make.client.async_driver import AsyncMakeClient
 
         return AsyncMakeClient(await self.aget_settings())
 
@@ -178,29 +121,40 @@ class MakeHook(BaseHook):
         if "client" in self.__dict__:
             self.client.close()
 
+    # ------------------------------------------------------------------ the pipeline
+
+    def run(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
+        """Check ``arguments`` with a builder of :mod:`~airflow_provider_make.client.calls`, then send."""
+        with airflow_errors():
+            return self.client.request(build(**arguments, region=self.settings.default_region))
+
+    async def arun(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
+        """:meth:`run` for the event loop."""
+        client = await self.aget_client()
+        with airflow_errors():
+            return await client.request(build(**arguments, region=client.settings.default_region))
+
     # ------------------------------------------------------------------ sends
 
     def ring(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeRing: make ``callee``'s phone ring, showing ``caller``."""
-        with airflow_errors():
-            return self.client.ring(caller, callee, delay_seconds=delay_seconds)
+        return self.run(calls.ring, caller=caller, callee=callee, delay_seconds=delay_seconds)
 
     def ring_plus(self, pairs: Iterable[Sequence[str]], *, delay_seconds: int | None = None) -> SendResult:
         """makeRing+: 2 to 10 ``(caller, callee)`` makeRings in one request."""
-        with airflow_errors():
-            return self.client.ring_plus(pairs, delay_seconds=delay_seconds)
+        return self.run(calls.ring_plus, pairs=pairs, delay_seconds=delay_seconds)
 
     def ringun(
         self, prefix: str, caller: str, callees: Iterable[str], *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeRingun: ring 1 to 100 national numbers of country ``prefix`` from ``caller``."""
-        with airflow_errors():
-            return self.client.ringun(prefix, caller, callees, delay_seconds=delay_seconds)
+        return self.run(
+            calls.ringun, prefix=prefix, caller=caller, callees=callees, delay_seconds=delay_seconds
+        )
 
     def call(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeCall: ring ``callee``, then bridge ``caller`` in once the callee answers."""
-        with airflow_errors():
-            return self.client.call(caller, callee, delay_seconds=delay_seconds)
+        return self.run(calls.call, caller=caller, callee=callee, delay_seconds=delay_seconds)
 
     def call_plus(
         self,
@@ -212,21 +166,26 @@ class MakeHook(BaseHook):
         delay_seconds: int | None = None,
     ) -> SendResult:
         """makeCall+: a recorded makeCall; ``recording_notice=True`` is the caller's commitment."""
-        with airflow_errors():
-            return self.client.call_plus(
-                caller,
-                callee,
-                max_duration_minutes=max_duration_minutes,
-                recording_notice=recording_notice,
-                delay_seconds=delay_seconds,
-            )
+        return self.run(
+            calls.call_plus,
+            caller=caller,
+            callee=callee,
+            max_duration_minutes=max_duration_minutes,
+            recording_notice=recording_notice,
+            delay_seconds=delay_seconds,
+        )
 
     def sms(
         self, sender: str, recipient: str, catalog_code: str | int, *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeSms: send the message ``catalog_code`` of the account's SMS catalog."""
-        with airflow_errors():
-            return self.client.sms(sender, recipient, catalog_code, delay_seconds=delay_seconds)
+        return self.run(
+            calls.sms,
+            sender=sender,
+            recipient=recipient,
+            catalog_code=catalog_code,
+            delay_seconds=delay_seconds,
+        )
 
     def sms_plus(
         self,
@@ -238,65 +197,64 @@ class MakeHook(BaseHook):
         transliterate: bool = False,
     ) -> SendResult:
         """makeSms+: send ``message`` (GSM 03.38 basic alphabet; ``transliterate`` for French accents)."""
-        with airflow_errors():
-            return self.client.sms_plus(
-                sender, recipient, message, delay_seconds=delay_seconds, transliterate=transliterate
-            )
+        return self.run(
+            calls.sms_plus,
+            sender=sender,
+            recipient=recipient,
+            message=message,
+            delay_seconds=delay_seconds,
+            transliterate=transliterate,
+        )
 
     # ------------------------------------------------------------------ reads
 
     def get_tracking(self, tracking_id: str) -> AnyTracking:
         """The tracking log of a request (112 "too early" and 110 "unknown" raise)."""
-        with airflow_errors():
-            return self.client.get_tracking(tracking_id)
+        return self.run(calls.tracking, tracking_id=tracking_id)
 
     async def aget_tracking(self, tracking_id: str) -> AnyTracking:
         """:meth:`get_tracking` for the event loop."""
-        client = await self.aget_client()
-        with airflow_errors():
-            return await client.get_tracking(tracking_id)
+        return await self.arun(calls.tracking, tracking_id=tracking_id)
 
-    def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
-        """The tracking log once the request is finished (spec decision 8), else None.
+    def look_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
+        """One look while waiting: the log once the request is finished, or why not yet.
 
-        "Too early" (112) counts as not finished and "unknown" (110) raises (spec
-        decision 9). A failure worth retrying (0, 111, a dropped connection) counts as not
-        finished too: a read is safe to repeat, and the trigger waits through them the
-        same way. With ``wait_for_follow_up``, a makeSms+ is finished once its follow-up
-        SMS is sent.
+        "Finished" follows spec decision 8 (with ``wait_for_follow_up``, a makeSms+ is
+        finished once its follow-up SMS is sent). "Too early" (112) and failures worth
+        retrying (0, 111, a dropped connection: a read is safe to repeat) are "not yet",
+        with the problem named; "unknown" (110) and the like raise (spec decision 9).
         """
         try:
             tracking = self.get_tracking(tracking_id)
-        except MakeTrackingNotReadyError:
-            self.log.info(
-                "The tracking log of %s is not available yet (it appears 10 s after the request)", tracking_id
-            )
-            return None
         except MakeError as error:
-            if error.action is not Action.RETRY:
-                raise
-            self.log.warning("Reading the tracking log of %s failed, will look again: %s", tracking_id, error)
-            return None
-        return tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None
+            return TrackingPoll.of_error(error)
+        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
+
+    async def alook_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
+        """:meth:`look_at_tracking` for the event loop."""
+        try:
+            tracking = await self.aget_tracking(tracking_id)
+        except MakeError as error:
+            return TrackingPoll.of_error(error)
+        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
+
+    def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
+        """The tracking log once the request is finished (spec decision 8), else None."""
+        return self.look_at_tracking(tracking_id, wait_for_follow_up=wait_for_follow_up).finished
 
     async def apoll_tracking(
         self, tracking_id: str, *, wait_for_follow_up: bool = False
     ) -> AnyTracking | None:
         """:meth:`poll_tracking` for the event loop."""
-        try:
-            tracking = await self.aget_tracking(tracking_id)
-        except MakeTrackingNotReadyError:
-            return None
-        return tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None
+        return (await self.alook_at_tracking(tracking_id, wait_for_follow_up=wait_for_follow_up)).finished
 
     def get_credits(self) -> int:
         """The account's balance, as an int (0 also for wrong credentials: see test_connection)."""
-        with airflow_errors():
-            return self.client.get_credits()
+        return self.run(calls.credits)
 
     def tracking_url(self, tracking_id: str) -> str:
         """The URL of a request's tracking log; it needs no password, so it can be shown."""
-        call = calls.tracking(tracking_id)
+        call = calls.tracking(tracking_id=tracking_id)
         path = self.settings.path_for(call.endpoint, call.default_path)
         return f"{self.settings.base_url}{path}?{call.query_string}"
 
@@ -310,7 +268,7 @@ class MakeHook(BaseHook):
         try:
             settings = settings_from_connection(self.get_connection(self.make_conn_id))
             with MakeClient(settings) as client:
-                credits = client.get_credits()
+                credits = client.request(calls.credits())
         except MakeError as error:
             return False, str(error)
         where = settings.base_url

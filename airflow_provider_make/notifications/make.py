@@ -48,14 +48,21 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
         self.make_conn_id = make_conn_id
         self.transliterate = transliterate
 
+    def _arguments(self) -> dict[str, Any]:
+        return {
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "message": self.message,
+            "transliterate": self.transliterate,
+        }
+
     def notify(self, context: Context) -> None:
         """Send the SMS (synchronously)."""
+        from airflow_provider_make.client import calls
         from airflow_provider_make.client.errors import MakeError
 
         try:
-            result = self.hook.sms_plus(
-                self.sender, self.recipient, self.message, transliterate=self.transliterate
-            )
+            result = self.hook.run(calls.sms_plus, **self._arguments())
         except MakeError as error:
             self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
             raise
@@ -63,21 +70,15 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""
+        from airflow_provider_make.client import calls
         from airflow_provider_make.client.errors import MakeError
-        from airflow_provider_make.exceptions import to_airflow_exception
 
         try:
-            client = await self.hook.aget_client()
-            result = await client.sms_plus(
-                self.sender, self.recipient, self.message, transliterate=self.transliterate
-            )
+            result = await self.hook.arun(calls.sms_plus, **self._arguments())
         except MakeError as error:
             self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
-            converted = to_airflow_exception(error)
-        else:
-            self.log.info("MakeSmsNotifier: %s", result.summary())
-            return
-        raise converted
+            raise
+        self.log.info("MakeSmsNotifier: %s", result.summary())
 
 
 send_make_sms_notification = MakeSmsNotifier

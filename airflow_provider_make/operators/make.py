@@ -30,7 +30,7 @@ from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTracking
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_make.client.responses import SendResult
+    from airflow_provider_make.client.answers import SendResult
     from airflow_provider_make.hooks.make import MakeHook
 
 DEFAULT_POLL_INTERVAL = 10.0
@@ -196,15 +196,22 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         from airflow.sdk.exceptions import AirflowException
 
         started = time.monotonic()
+        last_problem = ""
         while True:
-            tracking = self.hook.poll_tracking(tracking_id, wait_for_follow_up=self.wait_for_follow_up)
-            if tracking is not None:
-                return tracking.to_dict()
+            look = self.hook.look_at_tracking(tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+            if look.finished is not None:
+                return look.finished.to_dict()
+            last_problem = look.problem or last_problem
             waited = time.monotonic() - started
             if waited >= self.timeout:
                 raise AirflowException(
-                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s; a retry of "
-                    "this task waits for the same request again, it does not send a new one"
+                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s"
+                    + (f" (last problem: {last_problem})" if last_problem else "")
+                    + "; a retry of this task waits for the same request again, it does not send a new one"
+                )
+            if look.problem:
+                self.log.warning(
+                    "Reading the tracking log of %s failed, will look again: %s", tracking_id, look.problem
                 )
             self.log.info(
                 "Request %s is not finished yet; looking again in %.0f s", tracking_id, self.poll_interval

@@ -27,9 +27,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from airflow_provider_make.client.gsm import GSM_BASIC_CHARSET
-
 from . import scenario, xmlbody
+from .gsm_table import ALLOWED as GSM_ALLOWED
 from .query import Query, display_list, parse_query, split_plus_list
 from .state import Account, SandboxState, TrackingRecord
 
@@ -168,7 +167,7 @@ def _check_sms_plus(query: Query) -> _Order:
     params = query.params
     errors = _check_pair(query)
     message = params["msg"]
-    if not message or any(char not in GSM_BASIC_CHARSET for char in message):
+    if not message or any(char not in GSM_ALLOWED for char in message):
         errors.append(BAD_MSG)
     return _Order(errors, 10, {"from": params["from"], "to": params["to"], "msg": message})
 

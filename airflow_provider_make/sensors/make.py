@@ -84,9 +84,12 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        tracking = self.hook.poll_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+        look = self.hook.look_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+        tracking = look.finished
         if tracking is None:
-            self.log.info("Request %s is not finished yet", self.tracking_id)
+            self.log.info(
+                "Request %s is not finished yet%s", self.tracking_id, look.problem and f": {look.problem}"
+            )
             return False
         if not tracking.kind.tracking_has_dates:
             self.log.info(

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_make.client.errors import MakeError
-from airflow_provider_make.client.result_codes import Action
+from airflow_provider_make.client.errors import (
+    MakeConfigurationError,
+    MakeError,
+    MakeTransportError,
+    error_from_event,
+)
+from airflow_provider_make.exceptions import to_airflow_exception
 from airflow_provider_make.hooks.make import MakeHook
 
 if TYPE_CHECKING:
@@ -20,15 +25,16 @@ class MakeTrackingTrigger(BaseTrigger):
     """Poll a request's tracking log until it is finished, then fire one event and return.
 
     Truly asynchronous: the connection is fetched the async way, HTTP goes through the
-    event loop's shared ``httpx.AsyncClient``, and the waits are ``asyncio.sleep``.
-    The payload and the event are plain JSON. The event is one of::
+    event loop's shared pool, and the waits are ``asyncio.sleep``. Each poll is cut off
+    at ``end_time``, so the event fires within a poll interval of it even when the API
+    hangs. The payload and the event are plain JSON. The event is one of::
 
-        {"status": "success", "tracking": {...}}          # Tracking.to_dict()
-        {"status": "timeout", "message": "..."}           # the deadline passed
-        {"status": "error", "message": "...", "result_code": 110, "action": "fail"}
+        {"status": "success", "tracking": {...}}           # Tracking.to_dict()
+        {"status": "timeout", "message": "..."}            # the deadline passed
+        {"status": "error", "error": {...}}                # MakeError.to_event()
 
     A service failure or a dropped connection while polling is a read, safe to repeat:
-    the trigger keeps polling until the deadline and reports the last error if it passes.
+    the trigger keeps polling until the deadline and names the last problem if it passes.
 
     :param tracking_id: the id the API gave the request.
     :param make_conn_id: the ``make`` connection (for the base URL).
@@ -69,18 +75,21 @@ class MakeTrackingTrigger(BaseTrigger):
         """Poll until finished or past the deadline; yield exactly one event."""
         try:
             event = await self._wait()
+        except MakeError as error:
+            event = {"status": "error", "error": error.to_event()}
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
             from airflow.sdk.exceptions import AirflowNotFoundException
 
             # A missing connection will not appear by retrying; anything else (the triggerer's
             # link to the API server, say) may pass, and a retry only waits again.
-            action = Action.FAIL if isinstance(error, AirflowNotFoundException) else Action.RETRY
-            event = {
-                "status": "error",
-                "message": f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}",
-                "result_code": None,
-                "action": action.value,
-            }
+            message = f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}"
+            missing = isinstance(error, AirflowNotFoundException)
+            made = (
+                MakeConfigurationError(message)
+                if missing
+                else MakeTransportError(message, may_have_been_accepted=False)
+            )
+            event = {"status": "error", "error": made.to_event()}
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> dict[str, Any]:
@@ -88,23 +97,20 @@ class MakeTrackingTrigger(BaseTrigger):
         started = time.time()
         last_problem = ""
         while True:
+            remaining = self.end_time - time.time()
             try:
-                tracking = await hook.apoll_tracking(
-                    self.tracking_id, wait_for_follow_up=self.wait_for_follow_up
+                look = await asyncio.wait_for(
+                    hook.alook_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up),
+                    max(remaining, 0.0) + 1.0,  # a hanging request is cut off at the deadline
                 )
-            except MakeError as error:
-                if error.action is not Action.RETRY:
-                    return {
-                        "status": "error",
-                        "message": str(error),
-                        "result_code": error.result_code,
-                        "action": error.action.value,
-                    }
-                last_problem = f" (last problem: {error})"
-                self.log.warning("Polling %s failed, will poll again: %s", self.tracking_id, error)
+            except asyncio.TimeoutError:
+                last_problem = "the API did not answer before the deadline"
             else:
-                if tracking is not None:
-                    return {"status": "success", "tracking": tracking.to_dict()}
+                if look.finished is not None:
+                    return {"status": "success", "tracking": look.finished.to_dict()}
+                if look.problem:
+                    last_problem = look.problem
+                    self.log.warning("Polling %s failed, will poll again: %s", self.tracking_id, look.problem)
             remaining = self.end_time - time.time()
             if remaining <= 0:
                 waited = time.time() - started
@@ -112,7 +118,7 @@ class MakeTrackingTrigger(BaseTrigger):
                     "status": "timeout",
                     "message": (
                         f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s "
-                        f"in the triggerer{last_problem}"
+                        "in the triggerer" + (f" (last problem: {last_problem})" if last_problem else "")
                     ),
                 }
             await asyncio.sleep(min(self.poll_interval, remaining))
@@ -121,15 +127,16 @@ class MakeTrackingTrigger(BaseTrigger):
 def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
     """The tracking dict of a success event; raise what a failed event means for the task.
 
-    Shared by the operators and the sensor when they resume after deferral.
+    Shared by the operators and the sensor when they resume after deferral: an error
+    event is rebuilt into its client error and raised as its Airflow class, so the task
+    fails or retries exactly as if the error had happened in the worker.
     """
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow.sdk.exceptions import AirflowException
 
     status = event.get("status")
     if status == "success":
         tracking: dict[str, Any] = event["tracking"]
         return tracking
-    message = str(event.get("message") or f"the trigger sent an unexpected event: {event!r}")
-    if status == "error" and event.get("action") == Action.FAIL.value:
-        raise AirflowFailException(message)
-    raise AirflowException(message)
+    if status == "error" and isinstance(event.get("error"), dict):
+        raise to_airflow_exception(error_from_event(event["error"]))
+    raise AirflowException(str(event.get("message") or f"the trigger sent an unexpected event: {event!r}"))

@@ -1,0 +1,161 @@
+"""The asynchronous driver: moves the pipeline's bytes over ``httpx``, for the triggerer.
+
+Everything but I/O is in :mod:`.pipeline`. A triggerer runs thousands of waits in one
+event loop, so every caller on a loop shares one :class:`_LoopPool`: its
+``httpx.AsyncClient`` (one connection pool, one TLS context) and a semaphore that keeps
+the requests in flight below the pool's size. httpcore's pool scans every queued
+request against every connection, so letting a thousand requests queue inside it costs
+CPU quadratic in their number; queued on the semaphore, each costs the same.
+
+The total deadline is the event loop's own: the transmission runs under a timeout and
+is cancelled when it passes, whatever the server trickles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from airflow_provider_make.client.pipeline import (
+    ACCEPT_ENCODING,
+    USER_AGENT,
+    Answer,
+    BodyBuffer,
+    Cause,
+    Done,
+    Exchange,
+    Failure,
+    Transmit,
+    build_url,
+)
+from airflow_provider_make.client.redaction import guard_http_loggers
+
+if TYPE_CHECKING:
+    import httpx
+
+    from airflow_provider_make.client.calls import ApiCall
+    from airflow_provider_make.client.settings import ClientSettings
+
+T = TypeVar("T")
+#: Requests in flight at once on one event loop; the pool holds twice as many connections.
+MAX_IN_FLIGHT = 32
+
+
+@dataclass
+class _LoopPool:
+    """What every client on one event loop shares."""
+
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    clients: dict[bool, httpx.AsyncClient] = field(default_factory=dict)  # by "may use a proxy"
+
+    def client(self, may_use_proxy: bool) -> httpx.AsyncClient:
+        """The loop's client that follows the environment's proxies, or the one that never does."""
+        import httpx
+
+        client = self.clients.get(may_use_proxy)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(
+                trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+                limits=httpx.Limits(
+                    max_connections=2 * MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
+                ),
+                follow_redirects=False,
+            )
+            self.clients[may_use_proxy] = client
+        return client
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
+
+
+def loop_pool() -> _LoopPool:
+    """The running event loop's pool, created on first use."""
+    loop = asyncio.get_running_loop()
+    pool = _POOLS.get(loop)
+    if pool is None:
+        pool = _POOLS[loop] = _LoopPool()
+    return pool
+
+
+class AsyncMakeClient:
+    """The asynchronous driver of the request pipeline: ``await request(call)``."""
+
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        guard_http_loggers(settings.password)
+
+    def __repr__(self) -> str:
+        return f"AsyncMakeClient({self.settings!r})"
+
+    async def request(self, call: ApiCall[T]) -> T:
+        """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
+        exchange = Exchange(call, self.settings)
+        step = exchange.first()
+        while not isinstance(step, Done):
+            if isinstance(step, Transmit):
+                step = exchange.next(await self._transmit(step))
+            else:
+                await asyncio.sleep(step.seconds)
+                step = exchange.next(None)
+        return step.value
+
+    async def _transmit(self, step: Transmit) -> Answer | Failure:
+        import httpx
+
+        remaining = step.deadline - time.monotonic()
+        if remaining <= 0:
+            return Failure(Cause.DEADLINE)
+        pool = loop_pool()
+        client = pool.client(self.settings.may_use_proxy)
+        timeout = httpx.Timeout(step.read_timeout(self.settings), connect=self.settings.connect_timeout)
+        url = build_url(self.settings, step.call)
+        failure: Failure | None = None
+        try:
+            return await asyncio.wait_for(_fetch(pool.slots, client, url, timeout), remaining)
+        except asyncio.TimeoutError:
+            failure = Failure(Cause.DEADLINE)
+        except httpx.HTTPError as exc:
+            failure = Failure(_cause(exc), type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - e.g. httpx.InvalidURL, whose message quotes the URL
+            failure = Failure(Cause.OTHER, type(exc).__name__)
+        finally:
+            url = ""  # even a cancellation must not leave the URL in a traceback frame
+        return failure
+
+
+async def _fetch(
+    slots: asyncio.Semaphore, client: httpx.AsyncClient, url: str, timeout: httpx.Timeout
+) -> Answer:
+    async with slots, client.stream("GET", url, timeout=timeout) as response:
+        body = BodyBuffer()
+        async for chunk in response.aiter_raw():
+            if body.add(chunk):
+                break
+        return body.answer(
+            response.status_code, response.reason_phrase, response.headers.get("Content-Encoding")
+        )
+
+
+def _cause(exc: Exception) -> Cause:
+    """What an ``httpx`` exception says happened; TLS failures as in the sync driver."""
+    import httpx
+
+    context: BaseException | None = exc
+    while context is not None:
+        if isinstance(context, ssl.SSLError):
+            return Cause.TLS
+        context = context.__cause__ or context.__context__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return Cause.CONNECT_TIMEOUT
+    if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):
+        return Cause.CONNECT
+    if isinstance(exc, httpx.ReadTimeout):
+        return Cause.READ_TIMEOUT
+    if isinstance(exc, (httpx.TransportError, httpx.DecodingError)):
+        return Cause.BROKEN
+    return Cause.OTHER

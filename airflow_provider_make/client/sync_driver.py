@@ -1,0 +1,278 @@
+"""The synchronous driver: moves the pipeline's bytes with one reused ``requests.Session``.
+
+Everything but I/O is in :mod:`.pipeline`. This module sends a :class:`Transmit` step,
+streams the raw body up to the cap, and names the cause of a failure. The URL carrying
+the password exists here only as a local variable; no exception of ``requests`` (whose
+messages quote it) leaves this module, and none is chained.
+
+``requests`` has no total timeout: its read timeout applies to each socket read, so a
+server trickling one byte a second could hold a call for ever. A watchdog thread shuts
+the socket of an exchange that outlives its deadline, which makes the blocked read fail
+at once; the socket is known through the connection classes below, which note it when
+they open it and when they send on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from airflow_provider_make.client.pipeline import (
+    ACCEPT_ENCODING,
+    USER_AGENT,
+    Answer,
+    BodyBuffer,
+    Cause,
+    Done,
+    Exchange,
+    Failure,
+    Transmit,
+    build_url,
+)
+from airflow_provider_make.client.redaction import guard_http_loggers
+
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_make.client.calls import ApiCall
+    from airflow_provider_make.client.settings import ClientSettings
+
+T = TypeVar("T")
+_CHUNK = 16 * 1024
+
+
+class _Watch:
+    """One exchange's deadline, and the socket it is using."""
+
+    __slots__ = ("deadline", "fired", "sock")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.sock: socket.socket | None = None
+        self.fired = False
+
+
+class _Watchdog:
+    """One daemon thread for the process: shuts the socket of any exchange past its deadline.
+
+    It looks every :attr:`TICK` seconds while exchanges run, and sleeps when none has for
+    a while, so a call costs a set insertion and removal, not a thread wake-up.
+    """
+
+    TICK = 0.05
+    IDLE_BEFORE_SLEEP = 5.0
+
+    def __init__(self) -> None:
+        self._watches: set[_Watch] = set()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._sleeping = False
+        self.current = threading.local()
+
+    def watch(self, deadline: float) -> _Watch:
+        """Start watching the calling thread's exchange."""
+        watch = _Watch(deadline)
+        self.current.watch = watch
+        with self._wake:
+            self._watches.add(watch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="make-deadlines", daemon=True)
+                self._thread.start()
+            elif self._sleeping:
+                self._wake.notify()
+        return watch
+
+    def release(self, watch: _Watch) -> None:
+        """Stop watching (the exchange is over)."""
+        self.current.watch = None
+        with self._wake:
+            self._watches.discard(watch)
+
+    def note(self, sock: socket.socket | None) -> None:
+        """Record the socket the calling thread's exchange is using (called by the connections)."""
+        watch = getattr(self.current, "watch", None)
+        if watch is not None and sock is not None:
+            watch.sock = sock
+            if watch.fired:  # the deadline passed while connecting
+                _shut(sock)
+
+    def _run(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                if self._watches:
+                    idle_since = now
+                elif now - idle_since > self.IDLE_BEFORE_SLEEP:
+                    self._sleeping = True
+                    self._wake.wait()
+                    self._sleeping = False
+                    continue
+                expired = [watch for watch in self._watches if watch.deadline <= now and not watch.fired]
+                for watch in expired:
+                    watch.fired = True
+                    if watch.sock is not None:
+                        _shut(watch.sock)
+                self._wake.wait(self.TICK)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing is blocked on it
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+WATCHDOG = _Watchdog()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        WATCHDOG.note(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        WATCHDOG.note(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def _watched_session() -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class WatchedAdapter(HTTPAdapter):
+        """Opens connections the watchdog can see, direct or through a proxy's tunnel."""
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+            return manager
+
+    session = requests.Session()
+    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING})
+    session.trust_env = True
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, WatchedAdapter())
+    return session
+
+
+class MakeClient:
+    """The synchronous driver of the request pipeline: ``request(call)`` returns the call's result.
+
+    One ``requests.Session`` for the client's life: connections and TLS are reused.
+    """
+
+    def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session
+        # The one proxy policy (ClientSettings.may_use_proxy): None switches a proxy off.
+        self._proxies: Any = None if settings.may_use_proxy else dict.fromkeys(("http", "https", "all"))
+        guard_http_loggers(settings.password)
+
+    def __repr__(self) -> str:
+        return f"MakeClient({self.settings!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        """The session, opened on first use."""
+        if self._session is None:
+            self._session = _watched_session()
+        return self._session
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> MakeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request(self, call: ApiCall[T]) -> T:
+        """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
+        exchange = Exchange(call, self.settings)
+        step = exchange.first()
+        while not isinstance(step, Done):
+            if isinstance(step, Transmit):
+                step = exchange.next(self._transmit(step))
+            else:
+                time.sleep(step.seconds)
+                step = exchange.next(None)
+        return step.value
+
+    def _transmit(self, step: Transmit) -> Answer | Failure:
+        import requests
+
+        if step.deadline <= time.monotonic():
+            return Failure(Cause.DEADLINE)
+        timeout = (self.settings.connect_timeout, step.read_timeout(self.settings))
+        url = build_url(self.settings, step.call)
+        watch = WATCHDOG.watch(step.deadline)
+        failure: Failure | None = None
+        try:
+            with self.session.get(
+                url, timeout=timeout, allow_redirects=False, proxies=self._proxies, stream=True
+            ) as response:
+                body = BodyBuffer()
+                for chunk in response.raw.stream(_CHUNK, decode_content=False):
+                    if body.add(chunk):
+                        break
+                return body.answer(
+                    response.status_code, response.reason, response.headers.get("Content-Encoding")
+                )
+        except requests.RequestException as exc:
+            failure = Failure(_cause(exc), type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - urllib3's own (mid-body), or anything quoting the URL
+            failure = Failure(Cause.BROKEN if _is_urllib3(exc) else Cause.OTHER, type(exc).__name__)
+        finally:
+            url = ""  # even a BaseException (a task timeout) must not leave the URL in a frame
+            WATCHDOG.release(watch)
+        return Failure(Cause.DEADLINE) if watch.fired else failure
+
+
+def _is_urllib3(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("urllib3")
+
+
+def _cause(exc: Exception) -> Cause:
+    """What a ``requests`` exception says happened."""
+    import requests
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return Cause.CONNECT_TIMEOUT
+    if isinstance(exc, requests.exceptions.SSLError):
+        return Cause.TLS
+    if isinstance(exc, requests.ReadTimeout):
+        return Cause.READ_TIMEOUT
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(inner, (NewConnectionError, NameResolutionError)):
+            return Cause.CONNECT
+        return Cause.BROKEN
+    return Cause.OTHER
