@@ -19,7 +19,7 @@ if [ ! -f "$STAMP" ]; then
     echo "Installing apache-airflow==$AIRFLOW_VERSION and airflow-provider-make into $VENV (about a minute) ..." >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" >&2 || true
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "apache-airflow==$AIRFLOW_VERSION" -e "$ROOT[dev,docs]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+        "apache-airflow==$AIRFLOW_VERSION" -e "$ROOT[dev,docs,bench]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
     "$VENV/bin/python" -c "import airflow_provider_make, airflow.sdk, pytest" || {
         echo "The install failed; see the messages above." >&2
         exit 1

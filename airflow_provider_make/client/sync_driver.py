@@ -153,7 +153,7 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
-def _watched_session() -> requests.Session:
+def _watched_session(may_use_proxy: bool) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
 
@@ -171,7 +171,9 @@ def _watched_session() -> requests.Session:
 
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING})
-    session.trust_env = True
+    # The one proxy policy (ClientSettings.may_use_proxy): a session that may not use a proxy
+    # does not read the environment at all (requests would scan it twice per request).
+    session.trust_env = may_use_proxy
     for prefix in ("http://", "https://"):
         session.mount(prefix, WatchedAdapter())
     return session
@@ -186,8 +188,6 @@ class MakeClient:
     def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._session = session
-        # The one proxy policy (ClientSettings.may_use_proxy): None switches a proxy off.
-        self._proxies: Any = None if settings.may_use_proxy else dict.fromkeys(("http", "https", "all"))
         guard_http_loggers(settings.password)
 
     def __repr__(self) -> str:
@@ -197,7 +197,7 @@ class MakeClient:
     def session(self) -> requests.Session:
         """The session, opened on first use."""
         if self._session is None:
-            self._session = _watched_session()
+            self._session = _watched_session(self.settings.may_use_proxy)
         return self._session
 
     def close(self) -> None:
@@ -234,9 +234,7 @@ class MakeClient:
         watch = WATCHDOG.watch(step.deadline)
         failure: Failure | None = None
         try:
-            with self.session.get(
-                url, timeout=timeout, allow_redirects=False, proxies=self._proxies, stream=True
-            ) as response:
+            with self.session.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
                 body = BodyBuffer()
                 for chunk in response.raw.stream(_CHUNK, decode_content=False):
                     if body.add(chunk):

@@ -93,14 +93,14 @@ def flag(value: object, argument: str) -> bool:
     return value
 
 
-def _bounded_list(argument: str, value: object, low: int, high: int, what: str) -> list[Any]:
+def _bounded_list(argument: str, value: object, low: int, high: int, what: str, request: str) -> list[Any]:
     """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them."""
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
         raise _fail(argument, f"expected a list of {what}, got {_shown(value)}")
     items = list(itertools.islice(value, high + 1))
     if not low <= len(items) <= high:
         count = f"more than {high}" if len(items) > high else str(len(items))
-        raise _fail(argument, f"takes {low} to {high} {what}, got {count}")
+        raise _fail(argument, f"{request} takes {low} to {high} {what}, got {count}")
     return items
 
 
@@ -340,7 +340,9 @@ def national_number(value: object, argument: str, prefix: str) -> str:
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
     """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
-    items = _bounded_list("pairs", pairs, MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS, "(caller, callee) pairs")
+    items = _bounded_list(
+        "pairs", pairs, MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS, "(caller, callee) pairs", "makeRing+"
+    )
     result = []
     for index, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
@@ -353,7 +355,7 @@ def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tu
 
 def ringun_callees(callees: object, prefix: str) -> list[str]:
     """makeRingun's ``list``: 1 to 100 distinct national numbers."""
-    items = _bounded_list("callees", callees, MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES, "callees")
+    items = _bounded_list("callees", callees, MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES, "callees", "makeRingun")
     result: list[str] = []
     for index, callee in enumerate(items):
         number = national_number(callee, f"callees[{index}]", prefix)
