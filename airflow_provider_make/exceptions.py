@@ -15,7 +15,7 @@ class (so ``except MakeAuthError`` catches either) and the Airflow exception tha
   transport failures of reads or of sends that never reached the API.
 
 The Airflow classes are made from that rule, one per client class and action, named
-``Airflow<ClientClass>`` (``AirflowMakeTransportErrorRetryable`` where one class has both).
+``Airflow<ClientClass>``; a send that may have been accepted is ``AirflowMakeUnsafeToRetryError``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def _airflow_class(cls: type[MakeError], fails: bool) -> type[MakeError]:
     made = _MADE.get((cls, fails))
     if made is None:
         base = AirflowFailException if fails else AirflowException
-        name = f"Airflow{cls.__name__}" + ("" if fails or cls is not MakeTransportError else "Retryable")
+        unsafe = fails and issubclass(cls, MakeTransportError)
+        name = "AirflowMakeUnsafeToRetryError" if unsafe else f"Airflow{cls.__name__}"
         doc = f"{cls.__name__}, as {base.__name__}."
         made = _MADE[cls, fails] = type(name, (cls, base), {"__module__": __name__, "__doc__": doc})
         globals()[name] = made  # importable by name, so it pickles like any class

@@ -79,6 +79,14 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "How long to wait for the API's answer once connected.",
                         "schema": {"type": ["number", "null"], "default": 30, "minimum": 1, "maximum": 600},
                     },
+                    "total_timeout": {
+                        "label": "Total timeout (seconds)",
+                        "description": (
+                            "The deadline of one whole exchange (connecting, the answer, every retry). "
+                            "Empty: connect timeout + read timeout."
+                        ),
+                        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": 600},
+                    },
                     "endpoints": {
                         "label": "Endpoint paths",
                         "description": (

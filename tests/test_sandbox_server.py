@@ -735,3 +735,20 @@ def test_cli_refuses_a_non_loopback_host() -> None:
     _, stderr = process.communicate(timeout=10)
     assert process.returncode == 2
     assert "loopback" in stderr
+
+
+def test_the_sandbox_has_its_own_character_table() -> None:
+    """A wrong client table must not pass on both sides: the sandbox reads the document's."""
+    import ast
+    from pathlib import Path
+
+    from airflow_provider_make.client.gsm import GSM_BASIC_CHARSET
+    from airflow_provider_make.sandbox.gsm_table import ALLOWED
+
+    sandbox = Path(__file__).resolve().parent.parent / "airflow_provider_make" / "sandbox"
+    for module in sandbox.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert "client.gsm" not in node.module, module.name
+    assert ALLOWED == GSM_BASIC_CHARSET  # two transcriptions, one alphabet
+    assert "€" not in ALLOWED and "\x1b" not in ALLOWED

@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"an account (repeatable); default {DEFAULT_ACCOUNT.login} with password "
         f"{DEFAULT_ACCOUNT.password} and {DEFAULT_ACCOUNT.credits} credits",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="real seconds added before every API answer, like an internet round trip (default 0)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     return parser
 
@@ -106,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             speed=options.speed,
             accounts=accounts,
             access_log=None if options.quiet else sys.stderr,
+            latency=options.latency,
         )
         server.start()
     except (ValueError, OSError) as error:

@@ -45,7 +45,7 @@ def handle(method: str, path: str, body: bytes, state: SandboxState) -> Reply:
 
 
 def _health(state: SandboxState, body: bytes) -> Reply:
-    return 200, {"ok": True}
+    return 200, {"ok": True, "max_in_flight": state.max_in_flight}
 
 
 def _requests(state: SandboxState, body: bytes) -> Reply:

@@ -34,6 +34,8 @@ DEFAULT_ACCOUNT = Account("demo@example.com", "demo-password", 1000)
 _XML = "text/xml; charset=utf-8"
 _TEXT = "text/plain; charset=utf-8"
 _MAX_CONTROL_BODY = 1 << 20
+#: The most ``latency`` accepted: an internet round trip is ~0.1 s; more is a typo.
+MAX_LATENCY_SECONDS = 5.0
 
 
 def check_loopback(host: str) -> str:
@@ -65,8 +67,9 @@ class SandboxServer:
 
     ``speed`` makes the simulated clock (and so every delay of the service) run that many
     times faster than real time. ``access_log`` receives one line per request
-    (``GET /apimakesms.php -> 38``); None keeps the server silent. ``state`` is the
-    live state, for in-process inspection.
+    (``GET /apimakesms.php -> 38``); None keeps the server silent. ``latency`` adds that
+    many real seconds before every API answer, an internet round trip (for benchmarks of
+    concurrency). ``state`` is the live state, for in-process inspection.
     """
 
     def __init__(
@@ -76,8 +79,12 @@ class SandboxServer:
         speed: float = 1.0,
         accounts: Iterable[Account] | None = None,
         access_log: TextIO | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.host = check_loopback(host)
+        if not 0 <= latency <= MAX_LATENCY_SECONDS:
+            raise ValueError(f"latency must be from 0 to {MAX_LATENCY_SECONDS:g} seconds, got {latency!r}")
+        self.latency = latency  # real seconds added before every API answer
         self.requested_port = port
         self.state = SandboxState([DEFAULT_ACCOUNT] if accounts is None else accounts, SimClock(speed))
         self._access_log = access_log
@@ -149,6 +156,7 @@ class _HTTPServer(ThreadingHTTPServer):
     """The standard threading server, bound to a :class:`SandboxServer` and a family."""
 
     daemon_threads = True
+    request_queue_size = 256  # the default listen backlog (5) refuses a burst of clients
 
     def __init__(self, address: tuple[str, int], sandbox: SandboxServer, family: socket.AddressFamily):
         self.address_family = family
@@ -206,6 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- the three kinds of request -------------------------------------------------------
 
     def _api(self, path: str, raw_query: str) -> None:
+        sandbox = self.server.sandbox
+        with sandbox.state.serving():
+            if sandbox.latency:
+                time.sleep(sandbox.latency)  # the round trip of an API across the internet
+            self._answer_api(path, raw_query)
+
+    def _answer_api(self, path: str, raw_query: str) -> None:
         sandbox = self.server.sandbox
         state = sandbox.state
         fault = state.faults.take(path)

@@ -9,9 +9,10 @@ before a reset is reliably unknown (110) afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .clock import SimClock
@@ -89,6 +90,20 @@ class SandboxState:
         self._records: dict[str, TrackingRecord] = {}
         self._issued: set[str] = set()
         self._requests: list[RequestRecord] = []
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most API requests served at once since the last reset
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count an API request as in flight while it is served (for ``max_in_flight``)."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -167,6 +182,7 @@ class SandboxState:
             self._accounts = dict(self._initial)
             self._records.clear()
             self._requests.clear()
+            self.max_in_flight = self._in_flight
         self.faults.clear()
 
 
