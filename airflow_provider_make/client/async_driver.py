@@ -41,8 +41,12 @@ MAX_IN_FLIGHT = 16
 class _LoopPool:
     """What every client on one event loop shares."""
 
-    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    size: int = MAX_IN_FLIGHT
+    slots: asyncio.Semaphore = field(init=False)
     clients: dict[bool, httpx.AsyncClient] = field(default_factory=dict)  # by "may use a proxy"
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.size)
 
     def client(self, may_use_proxy: bool) -> httpx.AsyncClient:
         """The loop's client that follows the environment's proxies, or the one that never does."""
@@ -53,7 +57,7 @@ class _LoopPool:
             client = httpx.AsyncClient(
                 trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
                 headers={"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING},
-                limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+                limits=httpx.Limits(max_connections=self.size, max_keepalive_connections=self.size),
                 follow_redirects=False,
             )
             self.clients[may_use_proxy] = client
@@ -63,12 +67,16 @@ class _LoopPool:
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
 
 
-def loop_pool() -> _LoopPool:
-    """The running event loop's pool, created on first use."""
+def loop_pool(max_in_flight: int = MAX_IN_FLIGHT) -> _LoopPool:
+    """The running event loop's pool, created on first use with ``max_in_flight`` slots.
+
+    A loop of its own (a campaign's, in a worker) may ask for more slots by calling this
+    first; later calls get the pool as it was made.
+    """
     loop = asyncio.get_running_loop()
     pool = _POOLS.get(loop)
     if pool is None:
-        pool = _POOLS[loop] = _LoopPool()
+        pool = _POOLS[loop] = _LoopPool(max_in_flight)
     return pool
 
 

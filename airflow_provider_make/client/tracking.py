@@ -193,23 +193,20 @@ def parse_tracking(tracking_id: str, raw: Fields) -> AnyTracking:
     ident = raw.get("id", "")
     if ident != tracking_id:
         raise malformed("tracking", f"it is the log of another id than {tracking_id}", False)
-    if kind is RequestKind.RING_PLUS:
-        return RingPlusTracking(id=ident)
-    if kind is RequestKind.RINGUN:
-        return RingunTracking(id=ident)
+    if not kind.tracking_has_dates:
+        return RingPlusTracking(id=ident) if kind is RequestKind.RING_PLUS else RingunTracking(id=ident)
 
     def date(name: str) -> datetime | None:
         return _date(raw.get(name, "0"), name)
 
+    sms = kind in (RequestKind.SMS, RequestKind.SMS_PLUS)
+    ends = ("sender", "recipient") if sms else ("caller", "callee")
     common: dict[str, Any] = {
         "id": ident,
         "created_at": date("date_created"),
         "delay_seconds": _int(raw, "insec"),
     }
-    if kind in (RequestKind.SMS, RequestKind.SMS_PLUS):
-        common |= {"sender": raw.get("from", ""), "recipient": raw.get("to", "")}
-    else:
-        common |= {"caller": raw.get("from", ""), "callee": raw.get("to", "")}
+    common |= dict(zip(ends, (raw.get("from", ""), raw.get("to", "")), strict=True))
     if kind is RequestKind.RING:
         return RingTracking(
             **common,
@@ -228,19 +225,13 @@ def parse_tracking(tracking_id: str, raw: Fields) -> AnyTracking:
         }
         if kind is RequestKind.CALL:
             return CallTracking(**common, **legs)
-        return CallPlusTracking(
-            **common,
-            **legs,
-            max_duration_seconds=_int(raw, "duration"),
-            record_link=raw.get("record_link") or None,
-        )
-    content = unquote_plus(raw.get("content", ""))
+        duration, link = _int(raw, "duration"), raw.get("record_link") or None
+        return CallPlusTracking(**common, **legs, max_duration_seconds=duration, record_link=link)
+    content, sent_at = unquote_plus(raw.get("content", "")), date("date_executed")
     if kind is RequestKind.SMS:
-        return SmsTracking(
-            **common, catalog_code=raw.get("txt", ""), sent_at=date("date_executed"), content=content
-        )
+        return SmsTracking(**common, catalog_code=raw.get("txt", ""), sent_at=sent_at, content=content)
     return SmsPlusTracking(
-        **common, sent_at=date("date_executed"), content=content, follow_up_sent_at=date("x_date_executed")
+        **common, sent_at=sent_at, content=content, follow_up_sent_at=date("x_date_executed")
     )
 
 
@@ -268,27 +259,3 @@ class TrackingPoll:
         if error.action is not Action.RETRY:
             raise error
         return cls(None, str(error))
-
-
-def tracking_from_dict(data: dict[str, Any]) -> AnyTracking:
-    """Rebuild a tracking object from :meth:`Tracking.to_dict` (what triggers send back)."""
-    classes: dict[str, type[AnyTracking]] = {
-        cls.kind.value: cls
-        for cls in (
-            RingTracking,
-            RingPlusTracking,
-            RingunTracking,
-            CallTracking,
-            CallPlusTracking,
-            SmsTracking,
-            SmsPlusTracking,
-        )
-    }
-    cls = classes[data["kind"]]
-    values: dict[str, Any] = {}
-    for item in fields(cls):
-        value = data.get(item.name)
-        if isinstance(value, str) and item.name.endswith("_at"):
-            value = datetime.fromisoformat(value)
-        values[item.name] = value
-    return cls(**values)

@@ -1,0 +1,59 @@
+"""What a task instance keeps across its tries, even through a killed worker.
+
+The make API has no idempotency key (spec decision 13), so "never send twice" rests on
+a record written before a request leaves and kept when the worker dies. On Airflow 3.3+
+that is the task's ``task_state_store``; older Airflow 3 releases have none, and the
+record goes to an Airflow Variable named after the task instance instead (``make__`` +
+the DAG, run, task and map index), deleted again when the task no longer needs it.
+Values are JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class DurableState:
+    """The durable key/value state of one task instance; see the module's docstring."""
+
+    def __init__(self, context: Context) -> None:
+        self._store: Any = context.get("task_state_store")
+        ti = context["ti"]
+        identity = f"{ti.dag_id}|{ti.run_id}|{ti.task_id}|{getattr(ti, 'map_index', -1)}"
+        # Variable keys are limited in length and characters: a digest names the instance.
+        self._prefix = f"make__{ti.dag_id[:60]}__{hashlib.sha256(identity.encode()).hexdigest()[:24]}__"
+
+    @property
+    def backend(self) -> str:
+        """``task_state_store`` or ``Variable``: where the records go, for messages."""
+        return "task_state_store" if self._store is not None else "Variable"
+
+    def get(self, key: str) -> Any:
+        """The value kept under ``key``, or None."""
+        if self._store is not None:
+            return self._store.get(key)
+        from airflow.sdk import Variable
+
+        return Variable.get(self._prefix + key, default=None, deserialize_json=True)
+
+    def set(self, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` (it has reached the database when this returns)."""
+        if self._store is not None:
+            self._store.set(key, value)
+            return
+        from airflow.sdk import Variable
+
+        Variable.set(self._prefix + key, value, serialize_json=True)
+
+    def delete(self, key: str) -> None:
+        """Forget ``key`` (nothing happens if it is not there)."""
+        if self._store is not None:
+            self._store.delete(key)
+            return
+        from airflow.sdk import Variable
+
+        Variable.delete(self._prefix + key)
