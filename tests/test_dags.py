@@ -219,6 +219,33 @@ def test_a_retry_after_a_waiting_failure_sends_nothing(
     assert run.xcom("send_and_wait")["id"] == send["id"]
 
 
+def test_a_retry_after_a_send_that_may_have_been_accepted_never_sends_again(
+    airflow_home: AirflowHome, api: Sandbox
+) -> None:
+    """The intent to send is kept before the request leaves: the retry finds it and refuses."""
+    api.fault("slow:6", count=1, path="/apimakesmsplus.php")
+    run = airflow_home.dags_test(
+        "retry_after_a_send_cut_short_refuse",
+        api.conn_json(),
+        dagfile=TEST_DAGS / "retry_after_waiting_failure.py",
+    )
+    assert run.task_states()["send"] == ("failed", 2), run.output[-3000:]
+    assert "stopped while its request was being sent" in run.output
+    assert "resend_unknown=True" in run.output
+    assert len(api.sends()) == 1  # the first try's, which the API accepted
+
+
+def test_resend_unknown_sends_again_on_request(airflow_home: AirflowHome, api: Sandbox) -> None:
+    api.fault("slow:6", count=1, path="/apimakesmsplus.php")
+    run = airflow_home.dags_test(
+        "retry_after_a_send_cut_short_resend",
+        api.conn_json(),
+        dagfile=TEST_DAGS / "retry_after_waiting_failure.py",
+    )
+    assert run.task_states()["send"] == ("success", 2), run.output[-3000:]
+    assert len(api.sends()) == 2  # the user chose a duplicate over a miss
+
+
 def test_bad_arguments_fail_every_operator_before_any_request(
     airflow_home: AirflowHome, api: Sandbox
 ) -> None:

@@ -151,7 +151,7 @@ def test_connection_form_declares_the_make_fields(api_server: ApiServer) -> None
     assert fields["port"]["hidden"] is True
 
     extra = make["extra_fields"]
-    assert set(extra) == {"default_region", "connect_timeout", "read_timeout", "endpoints"}
+    assert set(extra) == {"default_region", "connect_timeout", "read_timeout", "total_timeout", "endpoints"}
     assert extra["endpoints"]["schema"]["type"] == ["object", "null"]
     assert "apimakeringplus.php" in extra["endpoints"]["description"]
     region = extra["default_region"]

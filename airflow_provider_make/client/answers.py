@@ -9,7 +9,7 @@ malformed means "may have been accepted, not sent again" (spec decision 13).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from defusedxml import ElementTree
@@ -80,13 +80,7 @@ class SendResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict, what the operators push to XCom."""
-        return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "cost": self.cost,
-            "credits": self.credits,
-            "result_code": self.result_code,
-        }
+        return {"id": self.id, **asdict(self), "kind": self.kind.value}  # the id first, as the docs show
 
     def summary(self) -> str:
         """One line for a log: ``makeSms+ accepted: id=..., cost=10, credits left=45``."""

@@ -9,7 +9,7 @@ travels in the query string (spec decision 12).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from airflow_provider_make.client.result_codes import Action, Family, describe
 
@@ -136,30 +136,17 @@ class MakeConfigurationError(MakeError):
     family = Family.CONFIGURATION
 
 
-_BY_NAME: dict[str, type[MakeError]] = {
-    cls.__name__: cls
-    for cls in (
-        MakeError,
-        MakeApiError,
-        MakeAuthError,
-        MakeCreditError,
-        MakeInvalidArgumentError,
-        MakeValidationError,
-        MakeTrackingNotReadyError,
-        MakeTrackingUnknownError,
-        MakeServiceError,
-        MakeTransportError,
-        MakeConfigurationError,
-    )
-}
-_CLASS_BY_FAMILY: dict[Family, type[MakeApiError]] = {
-    Family.AUTH: MakeAuthError,
-    Family.CREDIT: MakeCreditError,
-    Family.INVALID_ARGUMENT: MakeInvalidArgumentError,
-    Family.TRACKING_NOT_READY: MakeTrackingNotReadyError,
-    Family.TRACKING_UNKNOWN: MakeTrackingUnknownError,
-    Family.SERVICE: MakeServiceError,
-}
+_Error = TypeVar("_Error", bound=MakeError)
+
+
+def _with_subclasses(cls: type[_Error]) -> list[type[_Error]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _with_subclasses(child))]
+
+
+# Built on import, so they hold this module's classes only (not the ones exceptions.py makes).
+_BY_NAME = {cls.__name__: cls for cls in _with_subclasses(MakeError)}
+# The class for each family a result code can have: the one that declares that family.
+_CLASS_BY_FAMILY = {cls.family: cls for cls in _with_subclasses(MakeApiError) if "family" in vars(cls)}
 _EXTRA_ATTRIBUTES = ("result_code", "request", "argument", "may_have_been_accepted")
 
 
@@ -196,9 +183,7 @@ def error_for_code(result_code: int, request: str) -> MakeApiError:
     message = f"{request} failed with result code {result_code}: {row.meaning}"
     if row.hint:
         message += f" ({row.hint})"
-    cls = _CLASS_BY_FAMILY[row.family]
-    if cls is MakeInvalidArgumentError:
-        return MakeInvalidArgumentError(
-            message, result_code=result_code, request=request, argument=row.argument
-        )
-    return cls(message, result_code=result_code, request=request)
+    error = _CLASS_BY_FAMILY[row.family](message, result_code=result_code, request=request)
+    if isinstance(error, MakeInvalidArgumentError):
+        error.argument = row.argument
+    return error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import NamedTuple
 
 
 class RequestKind(str, enum.Enum):
@@ -19,7 +20,7 @@ class RequestKind(str, enum.Enum):
     @property
     def label(self) -> str:
         """The document's name for the request: ``makeSms+``."""
-        return _LABELS[self]
+        return _DETAILS[self].label
 
     @property
     def endpoint(self) -> str:
@@ -29,12 +30,12 @@ class RequestKind(str, enum.Enum):
     @property
     def default_path(self) -> str:
         """The path below the base URL. For ring+, spec decision 2: ``apimakingplus.php``."""
-        return _PATHS[self]
+        return _DETAILS[self].default_path
 
     @property
     def success_codes(self) -> frozenset[int]:
         """The result codes that mean "accepted" (with or without a delay)."""
-        return _SUCCESS_CODES[self]
+        return _DETAILS[self].success_codes
 
     @property
     def tracking_has_dates(self) -> bool:
@@ -42,36 +43,22 @@ class RequestKind(str, enum.Enum):
         return self not in (RequestKind.RING_PLUS, RequestKind.RINGUN)
 
 
-_LABELS = {
-    RequestKind.RING: "makeRing",
-    RequestKind.RING_PLUS: "makeRing+",
-    RequestKind.RINGUN: "makeRingun",
-    RequestKind.CALL: "makeCall",
-    RequestKind.CALL_PLUS: "makeCall+",
-    RequestKind.SMS: "makeSms",
-    RequestKind.SMS_PLUS: "makeSms+",
-}
+class _Details(NamedTuple):
+    label: str
+    default_path: str
+    success_codes: frozenset[int]
 
-_PATHS = {
-    RequestKind.RING: "apimaking.php",
+
+_DETAILS = {
+    RequestKind.RING: _Details("makeRing", "apimaking.php", frozenset({18, 19})),
     # Spec decision 2: the template says apimakeringplus.php, the example URL and the
     # sibling paths say apimakingplus.php. A connection can override it.
-    RequestKind.RING_PLUS: "apimakingplus.php",
-    RequestKind.RINGUN: "apimakingun.php",
-    RequestKind.CALL: "apimakecall.php",
-    RequestKind.CALL_PLUS: "apimakecallplus.php",
-    RequestKind.SMS: "apimakesms.php",
-    RequestKind.SMS_PLUS: "apimakesmsplus.php",
-}
-
-_SUCCESS_CODES = {
-    RequestKind.RING: frozenset({18, 19}),
-    RequestKind.RING_PLUS: frozenset({78}),
-    RequestKind.RINGUN: frozenset({681, 691}),
-    RequestKind.CALL: frozenset({8, 9}),
-    RequestKind.CALL_PLUS: frozenset({58, 59}),
-    RequestKind.SMS: frozenset({28, 29}),
-    RequestKind.SMS_PLUS: frozenset({38, 39}),
+    RequestKind.RING_PLUS: _Details("makeRing+", "apimakingplus.php", frozenset({78})),
+    RequestKind.RINGUN: _Details("makeRingun", "apimakingun.php", frozenset({681, 691})),
+    RequestKind.CALL: _Details("makeCall", "apimakecall.php", frozenset({8, 9})),
+    RequestKind.CALL_PLUS: _Details("makeCall+", "apimakecallplus.php", frozenset({58, 59})),
+    RequestKind.SMS: _Details("makeSms", "apimakesms.php", frozenset({28, 29})),
+    RequestKind.SMS_PLUS: _Details("makeSms+", "apimakesmsplus.php", frozenset({38, 39})),
 }
 
 #: Paths of the two reads, overridable the same way as the sends.

@@ -65,11 +65,6 @@ def scrub(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
 _KNOWN_SECRETS: set[str] = set()
 
 
-def register_secret(secret: str) -> None:
-    """Have :class:`QueryPasswordFilter` scrub every form of ``secret`` from now on."""
-    _KNOWN_SECRETS.update(secret_forms(secret))
-
-
 class QueryPasswordFilter(logging.Filter):
     """Rewrites log records so that no ``pwd=`` value and no known password survives.
 
@@ -102,7 +97,7 @@ _GUARDED_LOGGERS = (
 
 def guard_http_loggers(secret: str) -> None:
     """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again)."""
-    register_secret(secret)
+    _KNOWN_SECRETS.update(secret_forms(secret))
     for name in _GUARDED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -41,15 +41,12 @@ class Family(str, enum.Enum):
         return _ACTIONS[self]
 
 
+# Every family fails at once but these three.
 _ACTIONS = {
+    **dict.fromkeys(Family, Action.FAIL),
     Family.ACCEPTED: Action.SUCCEED,
-    Family.AUTH: Action.FAIL,
-    Family.CREDIT: Action.FAIL,
-    Family.INVALID_ARGUMENT: Action.FAIL,
     Family.TRACKING_NOT_READY: Action.WAIT,
-    Family.TRACKING_UNKNOWN: Action.FAIL,
     Family.SERVICE: Action.RETRY,
-    Family.CONFIGURATION: Action.FAIL,
 }
 
 
@@ -77,13 +74,16 @@ def _invalid(code: int, argument: str, meaning: str, hint: str) -> ResultCode:
     return ResultCode(code, meaning, Family.INVALID_ARGUMENT, argument, hint)
 
 
+def _service(code: int, meaning: str, hint: str) -> ResultCode:
+    return ResultCode(code, meaning, Family.SERVICE, hint=hint)
+
+
+def _tracking(code: int, family: Family, meaning: str, hint: str) -> ResultCode:
+    return ResultCode(code, meaning, family, "id", hint)
+
+
 _TABLE: tuple[ResultCode, ...] = (
-    ResultCode(
-        0,
-        "general error",
-        Family.SERVICE,
-        hint="a failure on the make service's side; the same request may work later",
-    ),
+    _service(0, "general error", "a failure on the make service's side; the same request may work later"),
     _accepted(8, "makeCall request accepted"),
     _accepted(9, "makeCall request with a delay accepted"),
     _accepted(18, "makeRing request accepted"),
@@ -97,12 +97,7 @@ _TABLE: tuple[ResultCode, ...] = (
     _accepted(78, "makeRing+ request accepted, with or without a delay"),
     _accepted(681, "makeRingun request accepted"),
     _accepted(691, "makeRingun request with a delay accepted"),
-    _invalid(
-        100,
-        "arguments",
-        "syntax error",
-        "check the list of arguments and their encoding",
-    ),
+    _invalid(100, "arguments", "syntax error", "check the list of arguments and their encoding"),
     ResultCode(
         101,
         "wrong login or password",
@@ -133,24 +128,21 @@ _TABLE: tuple[ResultCode, ...] = (
         "bad message (msg) or callee list (list)",
         "messages use the GSM 03.38 basic alphabet; a list holds 1 to 100 national numbers",
     ),
-    ResultCode(
+    _tracking(
         110,
-        "unknown tracking id, or tracking older than one month",
         Family.TRACKING_UNKNOWN,
-        "id",
+        "unknown tracking id, or tracking older than one month",
         "tracking is kept for one month after the request",
     ),
-    ResultCode(
+    _service(
         111,
         "contact make to solve this problem",
-        Family.SERVICE,
-        hint="a failure on the make service's side; contact makesms.fr if it lasts",
+        "a failure on the make service's side; contact makesms.fr if it lasts",
     ),
-    ResultCode(
+    _tracking(
         112,
-        "too early: the tracking log exists at the earliest 10 seconds after the id was issued",
         Family.TRACKING_NOT_READY,
-        "id",
+        "too early: the tracking log exists at the earliest 10 seconds after the id was issued",
         "ask again a little later",
     ),
 )
@@ -160,9 +152,8 @@ RESULT_CODES: dict[int, ResultCode] = {row.code: row for row in _TABLE}
 
 def describe(code: int) -> ResultCode:
     """The row for ``code``; a code the document does not list is a service failure."""
-    known = RESULT_CODES.get(code)
-    if known is not None:
-        return known
+    if code in RESULT_CODES:
+        return RESULT_CODES[code]
     return ResultCode(
         code,
         "a result code that the make API v1.7 document does not list",

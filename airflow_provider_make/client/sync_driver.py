@@ -18,10 +18,12 @@ import contextlib
 import socket
 import threading
 import time
+from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
 
 from airflow_provider_make.client.pipeline import (
     ACCEPT_ENCODING,
@@ -244,7 +246,7 @@ class MakeClient:
                 )
         except requests.RequestException as exc:
             failure = Failure(_cause(exc), type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - urllib3's own (mid-body), or anything quoting the URL
+        except (HTTPError, HTTPException, OSError, ValueError) as exc:  # urllib3's own, mid-body
             failure = Failure(Cause.BROKEN if _is_urllib3(exc) else Cause.OTHER, type(exc).__name__)
         finally:
             url = ""  # even a BaseException (a task timeout) must not leave the URL in a frame

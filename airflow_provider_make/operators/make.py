@@ -5,11 +5,11 @@ hook, the HTTP libraries and ``phonenumbers`` are imported when a task runs, not
 DAG file is parsed. Constructors do no I/O and no validation that a template could
 change; every argument is checked when the task runs, before any request leaves.
 
-Side effects happen once: right after the API accepts a request, its answer is kept in
-the task's ``task_state_store`` (Airflow 3.3+). A retry of the same task instance finds
-it there and goes on from that request (waiting for it, if asked) instead of sending it
-again. On older Airflow 3 releases there is no such store, and the log says that a
-retry may send again.
+Side effects happen once: the intent to send is kept durably before the request leaves,
+and the answer as soon as the API accepts it (:mod:`airflow_provider_make.durable`: the
+task's ``task_state_store`` on Airflow 3.3+, a Variable before). A retry of the same task
+instance that finds the answer goes on from that request (waiting for it, if asked); one
+that finds only the intent fails rather than send again (spec decision 13).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_make.client.answers import SendResult
+    from airflow_provider_make.durable import DurableState
     from airflow_provider_make.hooks.make import MakeHook
 
 DEFAULT_POLL_INTERVAL = 10.0
@@ -44,6 +45,9 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     ``kind``, ``cost``, ``credits`` (left after the request) and ``result_code``.
 
     :param make_conn_id: the Airflow connection of type ``make``.
+    :param resend_unknown: when an earlier try stopped while its request was on the wire (a
+        killed worker), send it again rather than fail: a duplicate is preferred to a miss.
+        Default False: such a try fails and says what to check.
     :param delay_seconds: seconds between the API receiving the request and acting on it
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
@@ -53,11 +57,17 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     ui_color = "#e8f4fd"
 
     def __init__(
-        self, *, make_conn_id: str = "make_default", delay_seconds: int | str | None = None, **kwargs: Any
+        self,
+        *,
+        make_conn_id: str = "make_default",
+        delay_seconds: int | str | None = None,
+        resend_unknown: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.make_conn_id = make_conn_id
         self.delay_seconds: Any = delay_seconds  # Any: a rendered template may be a string
+        self.resend_unknown = resend_unknown
         # Known once the API accepts the request; the extra links read them (links/make.py).
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
@@ -77,52 +87,78 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def accepted_request(self, context: Context) -> dict[str, Any]:
-        """The request this task instance sent: from an earlier try if there is one, else sent now."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
+        """The request this task instance sent: from an earlier try if there is one, else sent now.
 
-        store = context.get("task_state_store")
-        earlier = store.get(xcom_keys.STATE_REQUEST) if store is not None else None
+        Never twice (spec decision 13): the intent to send is kept durably before the
+        request leaves, and the answer as soon as it arrives. A later try that finds the
+        answer goes on from it; one that finds only the intent cannot tell "never sent"
+        from "accepted, answer lost", so it fails without retries, unless
+        ``resend_unknown`` says a duplicate is better than a miss.
+        """
+        from airflow_provider_make.compat import AirflowException, AirflowFailException
+        from airflow_provider_make.durable import DurableState
+
+        durable = DurableState(context)
+        earlier = durable.get(xcom_keys.STATE_REQUEST)
+        fingerprint = self.fingerprint()
         if isinstance(earlier, dict) and earlier.get("id"):
             request: dict[str, Any] = {k: v for k, v in earlier.items() if k != "fingerprint"}
-            if earlier.get("fingerprint") != self.fingerprint():
+            label = self.hook_label(request)
+            if earlier.get("fingerprint") != fingerprint:
                 raise AirflowFailException(
-                    f"an earlier try of this task instance had a different {self.hook_label(request)} "
-                    f"accepted (id={request['id']}): its arguments have changed since. It is not sent again "
-                    "on a guess; to send the new one, trigger a new DAG run, or delete this task's "
-                    f"'{xcom_keys.STATE_REQUEST}' task state first"
+                    f"an earlier try of this task instance had a different {label} accepted "
+                    f"(id={request['id']}): its arguments have changed since. It is not sent again on a "
+                    "guess; to send the new one, trigger a new DAG run, or delete this task's "
+                    f"'{xcom_keys.STATE_REQUEST}' {durable.backend} record first"
                 )
             self.log.info(
-                "An earlier try of this task already had %s accepted (id=%s): not sending it again",
-                self.hook_label(request),
-                request["id"],
+                "An earlier try already had %s accepted (id=%s): not sending it again", label, request["id"]
             )
         else:
-            if store is None:
-                self.log.warning(
-                    "This Airflow has no task_state_store (it came with 3.3): if this task is retried "
-                    "after the API accepted the request, the retry sends it again"
+            if isinstance(earlier, dict) and earlier.get("intent") and not self.resend_unknown:
+                raise AirflowFailException(
+                    f"an earlier try of this task instance stopped while its request was being sent (its "
+                    f"worker died or it timed out, at {earlier.get('at', '?')}): the API may have accepted "
+                    "it, and the answer is lost. It is not sent again on a guess: check the account's "
+                    "history on makesms.fr; to send it anyway, set resend_unknown=True"
                 )
             try:
-                result = self.send(self.hook)
-            except AirflowTaskTimeout:
-                raise AirflowFailException(
-                    "the task timed out while the request was being sent; it may have been accepted, so "
-                    "the task is not retried: check the account's history on makesms.fr"
+                durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": _now()})
+            except Exception as error:  # noqa: BLE001 - nothing was sent: retrying is safe
+                raise AirflowException(
+                    f"keeping the intent to send in the {durable.backend} failed: {error}"
                 ) from None
-            request = result.to_dict()
-            self.log.info(result.summary())
-            if store is not None:
-                try:
-                    store.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": self.fingerprint()})
-                except Exception as error:  # noqa: BLE001 - whatever it is, a retry would send again
-                    raise AirflowFailException(
-                        f"{result.summary()}, but keeping that in the task state failed ({error}); the "
-                        "task is not retried, so the request is not sent twice"
-                    ) from None
+            request = self._send_once(durable, fingerprint)
         self.make_tracking_id = request["id"]
         ti = context["ti"]
         ti.xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
         ti.xcom_push(key=xcom_keys.REQUEST, value=request)
+        return request
+
+    def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
+        """Send, with the intent already kept; keep the answer, or forget the intent if nothing left.
+
+        Anything else that stops the send (the task's timeout, a kill) leaves the intent: the
+        next try then knows that the request may have gone out.
+        """
+        from airflow_provider_make.client.errors import MakeError, MakeTransportError
+        from airflow_provider_make.compat import AirflowFailException
+
+        try:
+            result = self.send(self.hook)
+        except MakeError as error:
+            if not (isinstance(error, MakeTransportError) and error.may_have_been_accepted):
+                durable.delete(xcom_keys.STATE_REQUEST)  # refused or never sent: a retry may send
+            raise
+        request = result.to_dict()
+        self.log.info(result.summary())
+        try:
+            durable.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": fingerprint})
+        except Exception as error:  # noqa: BLE001 - whatever it is, a retry would find only the intent
+            raise AirflowFailException(
+                f"{result.summary()}, but keeping that in the {durable.backend} failed ({error}); the task "
+                "is not retried, so the request is not sent twice"
+            ) from None
         return request
 
     @staticmethod
@@ -134,6 +170,12 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     def finish(self, context: Context, request: dict[str, Any]) -> dict[str, Any]:
         """What the task returns once the request is accepted; waiting operators extend it."""
         return request
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class BaseMakeWaitingOperator(BaseMakeSendOperator):

@@ -49,3 +49,22 @@ with DAG(
         poll_interval=1,
         timeout=3,
     )
+
+for resend in (False, True):
+    with DAG(
+        dag_id=f"retry_after_a_send_cut_short_{'resend' if resend else 'refuse'}",
+        schedule=None,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        default_args={"retries": 2, "retry_delay": timedelta(seconds=1)},
+    ):
+        # The sandbox holds the answer longer than the try may last: the try ends while its
+        # request is on the wire (the API accepted it), as when a worker dies mid-send.
+        MakeSmsPlusOperator(
+            task_id="send",
+            sender="+33612345678",
+            recipient="+33687654321",
+            message="cut short",
+            execution_timeout=timedelta(seconds=2),
+            resend_unknown=resend,
+        )
