@@ -64,6 +64,7 @@ def test_connection_type_has_only_keys_airflow_reads() -> None:
         "default_region",
         "connect_timeout",
         "read_timeout",
+        "total_timeout",
         "endpoints",
     ]
 
