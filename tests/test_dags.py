@@ -246,6 +246,16 @@ def test_resend_unknown_sends_again_on_request(airflow_home: AirflowHome, api: S
     assert len(api.sends()) == 2  # the user chose a duplicate over a miss
 
 
+def test_list_arguments_rendered_as_text_are_read_as_lists(airflow_home: AirflowHome, api: Sandbox) -> None:
+    run = airflow_home.dags_test("templated_lists", api.conn_json(), dagfile=TEST_DAGS / "templated_lists.py")
+    _ok(run)
+    queries = {send["path"]: send["query"] for send in api.sends()}
+    assert (
+        "from0=33612345671&to0=33687654321&from1=33612345672&to1=33687654322" in queries["/apimakingplus.php"]
+    )
+    assert "list=687654321+687654322+687654323" in queries["/apimakingun.php"]
+
+
 def test_bad_arguments_fail_every_operator_before_any_request(
     airflow_home: AirflowHome, api: Sandbox
 ) -> None:

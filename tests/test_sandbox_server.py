@@ -642,7 +642,7 @@ def test_accounts(server: SandboxServer) -> None:
 
 
 def test_health_clock_and_unknown_paths(server: SandboxServer) -> None:
-    assert control(server, "health") == (200, {"ok": True})
+    assert control(server, "health") == (200, {"ok": True, "max_in_flight": 0})
     status, clock = control(server, "clock")
     assert status == 200
     assert isinstance(clock, dict)

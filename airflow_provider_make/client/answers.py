@@ -107,7 +107,11 @@ def send_result(kind: RequestKind, fields: Fields) -> SendResult:
     """A SendResult from a send's answer; ``failed`` answers raise."""
     label = kind.label
     raise_for_failure(fields, label, spends_credits=True)
-    code = integer_field(fields, "result_code", label=label, spends_credits=True)
+
+    def number(name: str) -> int:
+        return integer_field(fields, name, label=label, spends_credits=True)
+
+    code = number("result_code")
     identifier = fields.get("id", "")
     if code not in kind.success_codes or not identifier.isascii() or not identifier.isalnum():
         # Never retried: the API says "success", so credits may have been spent.
@@ -116,13 +120,7 @@ def send_result(kind: RequestKind, fields: Fields) -> SendResult:
             f"not how the API accepts a {label}; {NOT_SENT_AGAIN}",
             may_have_been_accepted=True,
         )
-    return SendResult(
-        kind=kind,
-        id=identifier,
-        cost=integer_field(fields, "cost", label=label, spends_credits=True),
-        credits=integer_field(fields, "credits", label=label, spends_credits=True),
-        result_code=code,
-    )
+    return SendResult(kind, identifier, cost=number("cost"), credits=number("credits"), result_code=code)
 
 
 def credits_balance(fields: Fields) -> int:

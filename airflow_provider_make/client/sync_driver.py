@@ -18,6 +18,7 @@ import contextlib
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,18 +26,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError
 
-from airflow_provider_make.client.pipeline import (
-    ACCEPT_ENCODING,
-    USER_AGENT,
-    Answer,
-    BodyBuffer,
-    Cause,
-    Done,
-    Exchange,
-    Failure,
-    Transmit,
-    build_url,
-)
+from airflow_provider_make.client import pipeline
+from airflow_provider_make.client.pipeline import Answer, Cause, Failure, Transmit
 from airflow_provider_make.client.redaction import guard_http_loggers
 
 if TYPE_CHECKING:
@@ -49,15 +40,13 @@ T = TypeVar("T")
 _CHUNK = 16 * 1024
 
 
+@dataclass(eq=False)
 class _Watch:
     """One exchange's deadline, and the socket it is using."""
 
-    __slots__ = ("deadline", "fired", "sock")
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.sock: socket.socket | None = None
-        self.fired = False
+    deadline: float
+    sock: socket.socket | None = None
+    fired: bool = False
 
 
 class _Watchdog:
@@ -172,7 +161,7 @@ def _watched_session(may_use_proxy: bool) -> requests.Session:
             return manager
 
     session = requests.Session()
-    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING})
+    session.headers.update({"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING})
     # The one proxy policy (ClientSettings.may_use_proxy): a session that may not use a proxy
     # does not read the environment at all (requests would scan it twice per request).
     session.trust_env = may_use_proxy
@@ -216,9 +205,9 @@ class MakeClient:
 
     def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        exchange = Exchange(call, self.settings)
+        exchange = pipeline.Exchange(call, self.settings)
         step = exchange.first()
-        while not isinstance(step, Done):
+        while not isinstance(step, pipeline.Done):
             if isinstance(step, Transmit):
                 step = exchange.next(self._transmit(step))
             else:
@@ -232,12 +221,12 @@ class MakeClient:
         if step.deadline <= time.monotonic():
             return Failure(Cause.DEADLINE)
         timeout = (self.settings.connect_timeout, step.read_timeout(self.settings))
-        url = build_url(self.settings, step.call)
+        url = pipeline.build_url(self.settings, step.call)
         watch = WATCHDOG.watch(step.deadline)
         failure: Failure | None = None
         try:
             with self.session.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
-                body = BodyBuffer()
+                body = pipeline.BodyBuffer()
                 for chunk in response.raw.stream(_CHUNK, decode_content=False):
                     if body.add(chunk):
                         break

@@ -8,7 +8,9 @@ the operators above it) stays cheap.
 
 from __future__ import annotations
 
+import ast
 import itertools
+import json
 import re
 import reprlib
 from collections.abc import Iterable, Sequence
@@ -31,6 +33,8 @@ MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES = 1, 100
 MAX_SMS_PLUS_CHARACTERS = 1000
 #: Longer than any phone number, id or code a person writes; checked before any parsing.
 _MAX_TEXT = 64
+#: A rendered list of 100 numbers is a few KB; far more is not a list of ours.
+_MAX_RENDERED = 100_000
 
 # What people put between digits, after an optional '+' or '(' (never a leading '-').
 _PHONE_CHARS = re.compile(r"^\+?\(?[0-9][0-9 .\-()/]*$")
@@ -61,9 +65,8 @@ def _shown(value: object) -> str:
 def _as_text(argument: str, value: object, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {_shown(value)}")
-    if (isinstance(value, int) and value.bit_length() > 64) or (
-        isinstance(value, str) and len(value) > _MAX_TEXT
-    ):
+    too_long = value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT
+    if too_long:
         raise _fail(argument, f"{_shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
@@ -94,7 +97,14 @@ def flag(value: object, argument: str) -> bool:
 
 
 def _bounded_list(argument: str, value: object, low: int, high: int, what: str, request: str) -> list[Any]:
-    """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them."""
+    """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them.
+
+    A string is what a template renders (``"{{ params.pairs }}"``, an XCom) unless the DAG
+    sets ``render_template_as_native_obj=True``: one holding a list, as JSON or as Python
+    prints it, is read as that list.
+    """
+    if isinstance(value, str):
+        value = rendered_list(argument, value)
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
         raise _fail(argument, f"expected a list of {what}, got {_shown(value)}")
     items = list(itertools.islice(value, high + 1))
@@ -102,6 +112,25 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
         count = f"more than {high}" if len(items) > high else str(len(items))
         raise _fail(argument, f"{request} takes {low} to {high} {what}, got {count}")
     return items
+
+
+def rendered_list(argument: str, text: str) -> list[Any]:
+    """The list a template rendered as text: JSON, or Python's own printing of a list."""
+    parsed: object = None
+    if len(text) <= _MAX_RENDERED and text.lstrip().startswith(("[", "(")):
+        for parse in (json.loads, ast.literal_eval):
+            try:
+                parsed = parse(text)
+                break
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+    if not isinstance(parsed, (list, tuple)):
+        raise _fail(
+            argument,
+            f"expected a list, got the text {_shown(text)}: a template renders text, so either give a "
+            "list, render text holding a JSON list, or set render_template_as_native_obj=True on the DAG",
+        )
+    return list(parsed)
 
 
 def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
@@ -167,11 +196,8 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
     if bad:
         listed = "; ".join(item.describe() for item in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        advice = (
-            ""
-            if allow_transliteration
-            else " (transliterate=True replaces accents like 'ê' and typographic quotes)"
-        )
+        hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
+        advice = "" if allow_transliteration else hint
         raise _fail(
             argument,
             f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "

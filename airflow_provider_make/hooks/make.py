@@ -48,6 +48,11 @@ def airflow_errors() -> Iterator[None]:
     raise converted from None
 
 
+def _arguments(scope: dict[str, Any]) -> dict[str, Any]:
+    """A method's arguments by name, from its ``locals()`` taken first thing."""
+    return {name: value for name, value in scope.items() if name != "self"}
+
+
 def settings_from_connection(conn: Connection) -> ClientSettings:
     """The client settings of an Airflow connection of type ``make``."""
     return ClientSettings.from_connection(
@@ -135,26 +140,26 @@ class MakeHook(BaseHook):
             return await client.request(build(**arguments, region=client.settings.default_region))
 
     # ------------------------------------------------------------------ sends
+    # Each method's arguments are its builder's (client/calls.py): ``_arguments(locals())``
+    # hands them over by name, so they are written once here, in the signature.
 
     def ring(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeRing: make ``callee``'s phone ring, showing ``caller``."""
-        return self.run(calls.ring, caller=caller, callee=callee, delay_seconds=delay_seconds)
+        return self.run(calls.ring, **_arguments(locals()))
 
     def ring_plus(self, pairs: Iterable[Sequence[str]], *, delay_seconds: int | None = None) -> SendResult:
         """makeRing+: 2 to 10 ``(caller, callee)`` makeRings in one request."""
-        return self.run(calls.ring_plus, pairs=pairs, delay_seconds=delay_seconds)
+        return self.run(calls.ring_plus, **_arguments(locals()))
 
     def ringun(
         self, prefix: str, caller: str, callees: Iterable[str], *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeRingun: ring 1 to 100 national numbers of country ``prefix`` from ``caller``."""
-        return self.run(
-            calls.ringun, prefix=prefix, caller=caller, callees=callees, delay_seconds=delay_seconds
-        )
+        return self.run(calls.ringun, **_arguments(locals()))
 
     def call(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeCall: ring ``callee``, then bridge ``caller`` in once the callee answers."""
-        return self.run(calls.call, caller=caller, callee=callee, delay_seconds=delay_seconds)
+        return self.run(calls.call, **_arguments(locals()))
 
     def call_plus(
         self,
@@ -166,26 +171,13 @@ class MakeHook(BaseHook):
         delay_seconds: int | None = None,
     ) -> SendResult:
         """makeCall+: a recorded makeCall; ``recording_notice=True`` is the caller's commitment."""
-        return self.run(
-            calls.call_plus,
-            caller=caller,
-            callee=callee,
-            max_duration_minutes=max_duration_minutes,
-            recording_notice=recording_notice,
-            delay_seconds=delay_seconds,
-        )
+        return self.run(calls.call_plus, **_arguments(locals()))
 
     def sms(
         self, sender: str, recipient: str, catalog_code: str | int, *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeSms: send the message ``catalog_code`` of the account's SMS catalog."""
-        return self.run(
-            calls.sms,
-            sender=sender,
-            recipient=recipient,
-            catalog_code=catalog_code,
-            delay_seconds=delay_seconds,
-        )
+        return self.run(calls.sms, **_arguments(locals()))
 
     def sms_plus(
         self,
@@ -197,14 +189,7 @@ class MakeHook(BaseHook):
         transliterate: bool = False,
     ) -> SendResult:
         """makeSms+: send ``message`` (GSM 03.38 basic alphabet; ``transliterate`` for French accents)."""
-        return self.run(
-            calls.sms_plus,
-            sender=sender,
-            recipient=recipient,
-            message=message,
-            delay_seconds=delay_seconds,
-            transliterate=transliterate,
-        )
+        return self.run(calls.sms_plus, **_arguments(locals()))
 
     # ------------------------------------------------------------------ reads
 
