@@ -123,7 +123,10 @@ CASES = [
     Case("pairs-one", lambda t: t.ring_plus([PAIR]), "pairs", ("2 to 10", "got 1")),
     Case("pairs-eleven", lambda t: t.ring_plus([PAIR] * 11), "pairs", ("2 to 10", "more than 10")),
     Case(
-        "pairs-not-a-list", lambda t: t.ring_plus("33612345678"), "pairs", ("list of (caller, callee) pairs",)
+        "pairs-not-a-list",
+        lambda t: t.ring_plus("33612345678"),
+        "pairs",
+        ("expected a list", "render_template_as_native_obj"),
     ),
     Case("pair-malformed", lambda t: t.ring_plus([PAIR, (CALLER,)]), "pairs[1]", ("(caller, callee) pair",)),
     Case(
