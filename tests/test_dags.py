@@ -329,5 +329,6 @@ def test_example_dags_all_run_in_this_suite() -> None:
         "example_make_sms_wait_deferrable",
         "example_make_credits_guard",
         "example_make_sms_notifier",
+        "example_make_bulk_sms",  # tests/test_bulk_dags.py
     }
     assert {path.stem for path in EXAMPLE_DAGS.glob("example_*.py")} == covered

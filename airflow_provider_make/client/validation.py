@@ -114,10 +114,13 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
     return items
 
 
-def rendered_list(argument: str, text: str) -> list[Any]:
-    """The list a template rendered as text: JSON, or Python's own printing of a list."""
+def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> list[Any]:
+    """The list a template rendered as text: JSON, or Python's own printing of a list.
+
+    ``ast.literal_eval`` reads literals only: nothing in the text is evaluated.
+    """
     parsed: object = None
-    if len(text) <= _MAX_RENDERED and text.lstrip().startswith(("[", "(")):
+    if len(text) <= max_chars and text.lstrip().startswith(("[", "(")):
         for parse in (json.loads, ast.literal_eval):
             try:
                 parsed = parse(text)

@@ -491,3 +491,7 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
                 )
             raise AirflowFailException(message)
         return credits
+
+
+# Re-exported, where the other operators live (its module is as cheap to import as this one).
+from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator as MakeBulkSmsPlusOperator  # noqa: E402

@@ -1,0 +1,251 @@
+"""What a campaign sends: the recipients list parsed, every row checked, duplicates found.
+
+Every row is checked before the first send (issue 9): the number, the rendered text
+(GSM alphabet, length) and the placeholders, each through :func:`calls.sms_plus`, the
+one description of a makeSms+ request. The check keeps only a few bytes per row (a
+status byte, a digest for duplicates, the problems of invalid rows): the calls are
+built again, one at a time, when the rows are sent, so memory does not hold a second
+copy of the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_make.client import calls
+from airflow_provider_make.client import validation as check
+from airflow_provider_make.client.errors import MakeValidationError
+
+#: A rendered list of rows, as text: 64 MB holds a campaign of several hundred thousand rows.
+MAX_RENDERED_RECIPIENTS = 64 * 1024 * 1024
+
+if TYPE_CHECKING:
+    from airflow_provider_make.client.answers import SendResult
+    from airflow_provider_make.client.calls import ApiCall
+
+#: Row kinds, one byte per row in :attr:`Plan.kinds`.
+VALID, INVALID, DUPLICATE = 0, 1, 2
+#: How many bad rows a failure message lists (then a count of the rest).
+LISTED_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one row cannot be sent: its index, the column at fault, and why."""
+
+    row: int
+    column: str
+    why: str
+
+    def describe(self) -> str:
+        return f"row {self.row}, {self.column}: {self.why}"
+
+
+class RowProblemError(Exception):
+    """A row's column is wrong (internal: becomes a :class:`Problem`)."""
+
+    def __init__(self, column: str, why: str) -> None:
+        super().__init__(why)
+        self.column = column
+        self.why = why
+
+
+def parse_recipients(value: object) -> Sequence[Any]:
+    """The recipients as a list: a list or tuple as is, a string parsed as a JSON list.
+
+    A templated ``recipients`` renders to a string (``"{{ ti.xcom_pull(...) }}"``) unless
+    the DAG renders templates as native objects, so a string holding a JSON list (or the
+    Python literal Jinja prints for a list) is read as one, with ``ast.literal_eval``,
+    which evaluates nothing. Anything else is refused, naming the argument.
+    """
+    if isinstance(value, str):
+        value = check.rendered_list("recipients", value, max_chars=MAX_RENDERED_RECIPIENTS)
+    if isinstance(value, (list, tuple)):
+        return value
+    raise MakeValidationError(
+        "recipients: expected a list of phone numbers or of dicts with a 'recipient' "
+        f"(or a JSON string of one), got {type(value).__name__}",
+        argument="recipients",
+    )
+
+
+def check_template(template: object, argument: str = "message") -> str | None:
+    """The operator's ``message`` template, refused when it cannot be rendered safely.
+
+    Placeholders are ``{field}`` names of a row's fields, with an optional format spec
+    (``{amount:.2f}``). Positional (``{}``, ``{0}``), attribute (``{a.b}``) and index
+    (``{a[0]}``) fields are refused: a row's fields are data, and ``str.format`` would
+    otherwise let a template reach into the objects behind them.
+    """
+    if template is None:
+        return None
+    if not isinstance(template, str):
+        raise MakeValidationError(
+            f"{argument}: expected the SMS text as a string, got {type(template).__name__}", argument=argument
+        )
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise MakeValidationError(
+            f"{argument}: the text is not a valid template ({error}); "
+            "write a literal brace as '{{' or '}}'",
+            argument=argument,
+        ) from None
+    for _, name, _, _ in parsed:
+        if name is not None and not name.isidentifier():
+            raise MakeValidationError(
+                f"{argument}: placeholder {{{name}}} is not a field name; use {{field}} with the name of "
+                "a key of the rows (no positions, attributes or indexes)",
+                argument=argument,
+            )
+    return template
+
+
+def render(item: object, template: str | None) -> tuple[object, str]:
+    """A row's recipient (as written) and its text; :class:`RowProblemError` says what is wrong.
+
+    A row is a phone number, or a dict with ``recipient``, an optional ``message`` (sent
+    as written: it is data, not a template) and the fields the operator's ``message``
+    uses as ``{field}`` placeholders.
+    """
+    if isinstance(item, str):
+        fields: Mapping[str, Any] = {"recipient": item}
+    elif isinstance(item, Mapping):
+        fields = item
+    else:
+        raise RowProblemError("row", f"expected a phone number or a dict, got {type(item).__name__}")
+    if "recipient" not in fields:
+        raise RowProblemError("recipient", "the row has no 'recipient'")
+    own = fields.get("message")
+    if own is not None:
+        return fields["recipient"], own if isinstance(own, str) else str(own)
+    if template is None:
+        raise RowProblemError("message", "the row has no 'message' and the operator has none")
+    try:
+        return fields["recipient"], template.format_map(fields)
+    except KeyError as missing:
+        raise RowProblemError(
+            "message", f"the placeholder {{{missing.args[0]}}} has no value in this row"
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise RowProblemError("message", f"the text could not be rendered: {error}") from None
+
+
+@dataclass
+class Plan:
+    """The checked campaign: one status byte per row, the problems, the duplicates.
+
+    ``rows`` is the caller's list itself, never copied; :meth:`call` builds a row's
+    request again when it is sent (the checks are deterministic, so a row that passed
+    once passes again).
+    """
+
+    rows: Sequence[Any]
+    sender: str
+    template: str | None
+    delay_seconds: int | None
+    transliterate: bool
+    region: str | None
+    kinds: bytearray = field(default_factory=bytearray)
+    problems: dict[int, Problem] = field(default_factory=dict)
+    duplicate_of: dict[int, int] = field(default_factory=dict)
+    fingerprint: str = ""
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def valid(self) -> int:
+        return self.total - len(self.problems) - len(self.duplicate_of)
+
+    def call(self, index: int) -> ApiCall[SendResult]:
+        """Row ``index``'s makeSms+ request (it passed the checks)."""
+        recipient, text = render(self.rows[index], self.template)
+        return calls.sms_plus(
+            sender=self.sender,
+            recipient=recipient,  # type: ignore[arg-type]  # checked: sms_plus refuses non-strings
+            message=text,
+            delay_seconds=self.delay_seconds,
+            transliterate=self.transliterate,
+            region=self.region,
+        )
+
+    def recipient(self, index: int) -> str:
+        """Row ``index``'s recipient as the user wrote it (for the results)."""
+        item = self.rows[index]
+        if isinstance(item, Mapping):
+            return str(item.get("recipient", ""))
+        return str(item)
+
+    def sendable(self) -> Iterator[int]:
+        """The indexes of the valid rows, in order."""
+        return (index for index, kind in enumerate(self.kinds) if kind == VALID)
+
+    def problems_message(self) -> str:
+        """The first :data:`LISTED_PROBLEMS` bad rows, and how many more."""
+        listed = [
+            problem.describe()
+            for _, problem in zip(range(LISTED_PROBLEMS), self.problems.values(), strict=False)
+        ]
+        more = len(self.problems) - len(listed)
+        return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
+
+
+def plan(
+    rows: Sequence[Any],
+    *,
+    sender: object,
+    template: object,
+    delay_seconds: object,
+    transliterate: object,
+    region: str | None,
+) -> Plan:
+    """Check every row (and the arguments every row shares) before anything is sent.
+
+    The shared arguments (``sender``, ``delay_seconds``, ``transliterate``, ``message``)
+    raise :class:`MakeValidationError` naming the argument; a bad row becomes a
+    :class:`Problem`. The same normalised recipient with the same text is a duplicate
+    of its first row. The fingerprint digests every valid row's request, so a retry can
+    tell that it is running the same campaign.
+    """
+    check.flag(transliterate, "transliterate")
+    shared_sender = check.international_number(sender, "sender", region)
+    delay = check.delay_seconds(delay_seconds)
+    made = Plan(
+        rows,
+        sender=shared_sender,
+        template=check_template(template),
+        delay_seconds=delay,
+        transliterate=bool(transliterate),
+        region=region,
+        kinds=bytearray(len(rows)),
+    )
+    first_of: dict[bytes, int] = {}
+    digest = hashlib.sha256(f"{shared_sender}|{delay}|{made.transliterate}".encode())
+    for index in range(len(rows)):
+        try:
+            call = made.call(index)
+        except RowProblemError as problem:
+            made.problems[index] = Problem(index, problem.column, problem.why)
+            made.kinds[index] = INVALID
+            continue
+        except MakeValidationError as error:
+            column = error.argument or "row"
+            why = error.message.removeprefix(f"{column}: ")
+            made.problems[index] = Problem(index, column, why)
+            made.kinds[index] = INVALID
+            continue
+        key = hashlib.blake2b(call.query_string.encode(), digest_size=12).digest()
+        first = first_of.setdefault(key, index)
+        if first != index:
+            made.duplicate_of[index] = first
+            made.kinds[index] = DUPLICATE
+            continue
+        digest.update(f"{index}:".encode() + key)
+    made.fingerprint = digest.hexdigest()[:24]
+    return made
