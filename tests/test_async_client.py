@@ -45,7 +45,7 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
         try:
             return await make()
         finally:
-            await loop_pool().client(False).aclose()
+            await loop_pool().aclose()
 
     return asyncio.run(main())
 
@@ -154,58 +154,54 @@ def test_the_hook_async_methods(slow_api, monkeypatch):
 # ----------------------------------------------------------------------------- the shared client
 
 
-def test_shared_async_client_is_one_per_loop():
-    async def twice() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        first = loop_pool().client(False)
-        second = loop_pool().client(False)
+def test_the_loop_pool_is_one_per_loop():
+    async def twice() -> tuple[object, object]:
+        first, second = loop_pool(), loop_pool()
         await first.aclose()
         return first, second
 
     first, second = asyncio.run(twice())
-    assert isinstance(first, httpx.AsyncClient)
     assert first is second
 
 
-def test_shared_async_client_is_shared_by_calls_in_one_loop(api):
-    async def scenario() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        before = loop_pool().client(False)
+def test_the_loop_pool_is_shared_by_calls_in_one_loop(api):
+    async def scenario() -> tuple[list[httpx.AsyncClient], list[httpx.AsyncClient]]:
         await async_client(api).sms_plus(CALLER, CALLEE, "un")
+        before = [shard.client for shard in loop_pool().shards[False]]
         await async_client(api).sms_plus(CALLER, CALLEE, "deux")
-        after = loop_pool().client(False)
-        await after.aclose()
+        after = [shard.client for shard in loop_pool().shards[False]]
+        await loop_pool().aclose()
         return before, after
 
     before, after = asyncio.run(scenario())
-    assert before is after
+    assert before == after and all(isinstance(client, httpx.AsyncClient) for client in before)
+    assert len(before) * 4 == 16  # MAX_IN_FLIGHT connections, in small pools
     assert len(api.sends()) == 2
 
 
-def test_a_new_loop_gets_a_new_client():
-    async def one() -> httpx.AsyncClient:
-        client = loop_pool().client(False)
-        await client.aclose()
-        return client
+def test_a_new_loop_gets_a_new_pool():
+    async def one() -> object:
+        pool = loop_pool()
+        await pool.aclose()
+        return pool
 
-    first = asyncio.run(one())
-    second = asyncio.run(one())
-    assert first is not second
+    assert asyncio.run(one()) is not asyncio.run(one())
 
 
-def test_a_closed_shared_client_is_replaced():
-    async def scenario() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        first = loop_pool().client(False)
-        await first.aclose()
-        second = loop_pool().client(False)
-        await second.aclose()
-        return first, second
+def test_a_closed_pool_opens_new_clients(api):
+    async def scenario() -> None:
+        await async_client(api).sms_plus(CALLER, CALLEE, "un")
+        await loop_pool().aclose()
+        await async_client(api).sms_plus(CALLER, CALLEE, "deux")
+        await loop_pool().aclose()
 
-    first, second = asyncio.run(scenario())
-    assert first is not second
+    asyncio.run(scenario())
+    assert len(api.sends()) == 2
 
 
-def test_shared_async_client_needs_a_running_loop():
+def test_the_loop_pool_needs_a_running_loop():
     with pytest.raises(RuntimeError):
-        loop_pool().client(False)
+        loop_pool()
 
 
 # ----------------------------------------------------------------------------- errors

@@ -160,8 +160,7 @@ class Campaign:
             self._wake.set()
             await writer
             reporter.cancel()
-            for http in loop_pool().clients.values():
-                await http.aclose()
+            await loop_pool().aclose()
         return Outcome(
             self.stop,
             self.stop_error,

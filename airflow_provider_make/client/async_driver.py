@@ -2,10 +2,10 @@
 
 Everything but I/O is in :mod:`.pipeline`. A triggerer runs thousands of waits in one
 event loop, so every caller on a loop shares one :class:`_LoopPool`: its
-``httpx.AsyncClient`` (one connection pool, one TLS context) and a semaphore that keeps
-the requests in flight below the pool's size. httpcore's pool scans every queued
-request against every connection, so letting a thousand requests queue inside it costs
-CPU quadratic in their number; queued on the semaphore, each costs the same.
+HTTP clients (a few small connection pools) and a semaphore that keeps the requests in
+flight below their connections. httpcore's pool scans every queued request against every
+connection, so letting a thousand requests queue inside it costs CPU quadratic in their
+number; queued on the semaphore, each costs the same.
 
 The total deadline is the event loop's own: the transmission runs under a timeout and
 is cancelled when it passes, whatever the server trickles.
@@ -14,6 +14,7 @@ is cancelled when it passes, whatever the server trickles.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 import weakref
@@ -25,43 +26,72 @@ from airflow_provider_make.client.pipeline import Answer, Cause, Failure, Transm
 from airflow_provider_make.client.redaction import guard_http_loggers
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
 
     from airflow_provider_make.client.calls import ApiCall
     from airflow_provider_make.client.settings import ClientSettings
 
 T = TypeVar("T")
-#: Requests in flight at once on one event loop, and the pool's connections. httpcore scans
-#: its requests against its connections on every request: 16 x 16 keeps that cheap, and
+#: Requests in flight at once on one event loop (a campaign's loop may ask for more).
 #: 16 polls in flight serve 1,000 waits polling every 10 s across a 150 ms round trip.
 MAX_IN_FLIGHT = 16
+#: Connections per ``httpx.AsyncClient``. httpcore's pool re-checks every connection
+#: against every other on each request (quadratic in its size), so the loop's
+#: connections are spread over several small clients rather than one large one.
+SHARD_SIZE = 4
+
+
+@dataclass
+class _Shard:
+    client: httpx.AsyncClient
+    busy: int = 0
 
 
 @dataclass
 class _LoopPool:
-    """What every client on one event loop shares."""
+    """What every client on one event loop shares: the in-flight bound and the HTTP clients."""
 
     size: int = MAX_IN_FLIGHT
     slots: asyncio.Semaphore = field(init=False)
-    clients: dict[bool, httpx.AsyncClient] = field(default_factory=dict)  # by "may use a proxy"
+    shards: dict[bool, list[_Shard]] = field(default_factory=dict)  # by "may use a proxy"
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.size)
 
-    def client(self, may_use_proxy: bool) -> httpx.AsyncClient:
-        """The loop's client that follows the environment's proxies, or the one that never does."""
+    @contextlib.asynccontextmanager
+    async def lease(self, may_use_proxy: bool) -> AsyncIterator[httpx.AsyncClient]:
+        """A client with a free connection, once one of the loop's slots is free."""
+        async with self.slots:
+            shard = min(self._shards(may_use_proxy), key=lambda candidate: candidate.busy)
+            shard.busy += 1
+            try:
+                yield shard.client
+            finally:
+                shard.busy -= 1
+
+    def _shards(self, may_use_proxy: bool) -> list[_Shard]:
         import httpx
 
-        client = self.clients.get(may_use_proxy)
-        if client is None or client.is_closed:
+        shards = self.shards.setdefault(may_use_proxy, [])
+        shards[:] = [shard for shard in shards if not shard.client.is_closed]
+        while len(shards) * SHARD_SIZE < self.size:
             client = httpx.AsyncClient(
                 trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
                 headers={"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING},
-                limits=httpx.Limits(max_connections=self.size, max_keepalive_connections=self.size),
+                limits=httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE),
                 follow_redirects=False,
             )
-            self.clients[may_use_proxy] = client
-        return client
+            shards.append(_Shard(client))
+        return shards
+
+    async def aclose(self) -> None:
+        """Close every client (a loop that ends can call this; the next use opens new ones)."""
+        for shards in self.shards.values():
+            for shard in shards:
+                await shard.client.aclose()
+        self.shards.clear()
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
@@ -109,12 +139,11 @@ class AsyncMakeClient:
         if remaining <= 0:
             return Failure(Cause.DEADLINE)
         pool = loop_pool()
-        client = pool.client(self.settings.may_use_proxy)
         timeout = httpx.Timeout(step.read_timeout(self.settings), connect=self.settings.connect_timeout)
         url = pipeline.build_url(self.settings, step.call)
         failure: Failure | None = None
         try:
-            return await asyncio.wait_for(_fetch(pool.slots, client, url, timeout), remaining)
+            return await asyncio.wait_for(_fetch(pool, self.settings.may_use_proxy, url, timeout), remaining)
         except asyncio.TimeoutError:
             failure = Failure(Cause.DEADLINE)
         except httpx.HTTPError as exc:
@@ -126,10 +155,8 @@ class AsyncMakeClient:
         return failure
 
 
-async def _fetch(
-    slots: asyncio.Semaphore, client: httpx.AsyncClient, url: str, timeout: httpx.Timeout
-) -> Answer:
-    async with slots, client.stream("GET", url, timeout=timeout) as response:
+async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:
+    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as response:
         body = pipeline.BodyBuffer()
         async for chunk in response.aiter_raw():
             if body.add(chunk):
