@@ -76,8 +76,15 @@ class _LoopPool:
 
         shards = self.shards.setdefault(may_use_proxy, [])
         shards[:] = [shard for shard in shards if not shard.client.is_closed]
+        # One TLS context for the loop's clients: loading the CA bundle costs ~30 ms each.
+        tls = (
+            httpx.create_ssl_context(trust_env=may_use_proxy)
+            if len(shards) * SHARD_SIZE < self.size
+            else None
+        )
         while len(shards) * SHARD_SIZE < self.size:
             client = httpx.AsyncClient(
+                verify=tls or True,
                 trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
                 headers={"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING},
                 limits=httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE),

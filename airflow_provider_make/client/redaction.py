@@ -102,3 +102,9 @@ def guard_http_loggers(secret: str) -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    # httpx logs every request at INFO: one line per poll of a thousand waits, or per row of
+    # a campaign, each costing more CPU than the request. Unless the deployment chose a
+    # level for it, keep its warnings only.
+    httpx_logger = logging.getLogger("httpx")
+    if httpx_logger.level == logging.NOTSET:
+        httpx_logger.setLevel(logging.WARNING)
