@@ -11,7 +11,8 @@ to what the running Airflow has (Airflow 3.1, 3.2, 3.3 ship task SDK 1.1, 1.2, 1
 - ``mask_secret``: ``airflow.sdk.log.mask_secret`` everywhere.
 - ``amask_secret``: ``airflow.sdk.log.amask_secret`` on 3.3; on 3.2 the sync
   ``mask_secret`` in a worker thread (:func:`_amask_in_thread`); on 3.1 the sync
-  ``mask_secret`` called directly (:func:`_amask_inline`).
+  ``mask_secret`` on the loop's thread, plus the triggerer's own ``asend``
+  (:func:`_amask_inline`).
 - ``BaseHook``, ``BaseOperator``, ``BaseSensorOperator``, ``BaseNotifier``,
   ``BaseOperatorLink``, ``PokeReturnValue``: ``airflow.sdk`` everywhere (listed so that
   the provider imports every Airflow base from one place).
@@ -144,19 +145,34 @@ async def _amask_in_thread(secret: Any, name: str | None = None) -> None:
 
 
 async def _amask_inline(secret: Any, name: str | None = None) -> None:
-    """``amask_secret`` for Airflow 3.1: the sync ``mask_secret``, on the loop's thread.
+    """``amask_secret`` for Airflow 3.1: the sync ``mask_secret``, then the triggerer's ``asend``.
 
     A worker thread is not safe on 3.1: its task-process comms have no lock (a send from
     another thread could interleave with the task's own), and its triggerer comms would
-    run the send in a new event loop on the triggerer's stream. Called on the loop's
-    thread, 3.1's ``mask_secret`` masks locally at once; the supervisor part is either a
-    short blocking socket round trip (task process, as 3.1 itself does everywhere) or, in
-    the triggerer, refused before any I/O (``async_to_sync`` cannot run on the loop's
-    thread; ``mask_secret`` swallows that), so there the secret is masked in the
-    trigger-runner process only.
+    run the send in a new event loop on the triggerer's stream. So, on the loop's thread:
+
+    - the sync ``mask_secret`` masks locally and, in a task process, tells the supervisor
+      in a short blocking round trip (what 3.1 itself does everywhere); in the triggerer
+      its send is refused before any I/O (``async_to_sync`` cannot run on the loop's
+      thread) and ``mask_secret`` swallows that;
+    - so in the triggerer the secret is also sent with the comms' own ``asend`` (3.1's
+      triggerer comms serialise it with an ``asyncio.Lock`` on this loop), as 3.3's
+      ``amask_secret`` does: 3.1 redacts trigger logs in the supervisor, and without this
+      step the secret was logged in clear. In a task process 3.1's ``asend`` raises
+      ``NotImplementedError`` before sending anything: the sync call already told the
+      supervisor.
     """
+    import contextlib
+    import sys
+
     mask = _resolve("mask_secret")
     mask(secret, name)
+    comms = getattr(sys.modules.get("airflow.sdk.execution_time.task_runner"), "SUPERVISOR_COMMS", None)
+    if comms is None:
+        return
+    with contextlib.suppress(Exception):  # as Airflow's own mask_secret: masking never fails a task
+        message = importlib.import_module("airflow.sdk.execution_time.comms").MaskSecret
+        await comms.asend(message(value=secret, name=name))
 
 
 def _import_first(name: str, modules: tuple[str, ...]) -> Any:

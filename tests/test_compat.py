@@ -189,3 +189,43 @@ def test_importing_and_resolving_every_name_loads_nothing_new() -> None:
     imported, resolved = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(imported) <= {"airflow_provider_make", "airflow_provider_make.compat"}, imported
     assert resolved == [], f"resolving compat's names imported {resolved}"
+
+
+class _TaskProcessSupervisor31:
+    """Airflow 3.1's task-process comms: a sync send; asend is not implemented."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, msg: Any) -> None:
+        self.sent.append(f"send {type(msg).__name__}")
+
+    async def asend(self, msg: Any) -> None:
+        raise NotImplementedError
+
+
+class _TriggererSupervisor31(_TaskProcessSupervisor31):
+    """Airflow 3.1's triggerer comms: send refuses to run on the loop's thread; asend works."""
+
+    def send(self, msg: Any) -> None:
+        raise RuntimeError("You cannot use AsyncToSync in the same thread as an async event loop")
+
+    async def asend(self, msg: Any) -> None:
+        self.sent.append(f"asend {type(msg).__name__}")
+
+
+@pytest.mark.parametrize(
+    ("supervisor_class", "expected"),
+    [(_TaskProcessSupervisor31, ["send MaskSecret"]), (_TriggererSupervisor31, ["asend MaskSecret"])],
+)
+def test_the_inline_fallback_tells_the_supervisor_once_in_a_task_and_in_the_triggerer(
+    monkeypatch: pytest.MonkeyPatch, supervisor_class: type[_TaskProcessSupervisor31], expected: list[str]
+) -> None:
+    """The 3.1 fallback: a task process is told by the sync call, the triggerer by asend."""
+    task_runner = importlib.import_module("airflow.sdk.execution_time.task_runner")
+    supervisor = supervisor_class()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", supervisor, raising=False)
+    secret = f"compat-inline-secret-{supervisor_class.__name__}"
+    asyncio.run(compat._amask_inline(secret))
+    assert supervisor.sent == expected
+    assert secret not in str(_redact(f"the value is {secret} here"))
