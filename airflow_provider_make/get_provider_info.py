@@ -4,6 +4,11 @@ Airflow validates this dict when it starts; a mistake here breaks every Airflow
 command, so ``tests/test_provider_info.py`` validates it against Airflow's own schema.
 The connection form is declared here (``conn-fields``, ``ui-field-behaviour``): Airflow
 3.2+ reads these without importing the hook.
+
+There is no top-level ``versions`` key: Airflow's runtime schema
+(``airflow/provider_info.schema.json``) does not define one; the version is the
+package's own. The integration's ``logo`` and ``how-to-guide`` follow the official
+providers: paths from the repository root, starting with ``/docs/``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,18 @@ from __future__ import annotations
 from typing import Any
 
 INTEGRATION = "make"
+HOW_TO_GUIDES = (
+    "ring",
+    "ring_plus",
+    "ringun",
+    "call",
+    "call_plus",
+    "sms",
+    "sms_plus",
+    "credits",
+    "sensor",
+    "notifier",
+)
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -19,11 +36,12 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-make",
         "name": "make (makesms.fr)",
         "description": "Rings, calls, recorded calls and SMS through the make API of makesms.fr.",
-        "versions": ["0.1.0"],
         "integrations": [
             {
                 "integration-name": INTEGRATION,
                 "external-doc-url": "https://makesms.fr/",
+                "logo": "/docs/integration-logos/make.svg",
+                "how-to-guide": [f"/docs/howto/{page}.rst" for page in HOW_TO_GUIDES],
                 "tags": ["service"],
             }
         ],

@@ -20,7 +20,7 @@ with DAG(
         on_failure_callback=MakeSmsNotifier(
             sender="+33 6 12 34 56 78",
             recipient="+33 6 87 65 43 21",
-            message="Airflow: {{ ti.task_id }} of {{ dag.dag_id }} failed ({{ ds }}).",
+            message="Airflow: {{ ti.task_id }} of {{ dag.dag_id }} failed ({{ dag_run.run_after | ds }}).",
         )
     )
     def nightly_export() -> None:

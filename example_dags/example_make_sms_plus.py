@@ -20,7 +20,7 @@ with DAG(
         task_id="sms_plus",
         sender="+33 6 12 34 56 78",
         recipient="+33 6 87 65 43 21",
-        message="Report of {{ ds }} is ready. Have a nice day!",
+        message="Report of {{ dag_run.run_after | ds }} is ready. Have a nice day!",
         delay_seconds=0,
     )
     # [END howto_operator_make_sms_plus]

@@ -22,7 +22,7 @@ with DAG(
         task_id="send_sms",
         sender="+33 6 12 34 56 78",
         recipient="+33 6 87 65 43 21",
-        message="Your order of {{ ds }} leaves the warehouse today.",
+        message="Your order of {{ dag_run.run_after | ds }} leaves the warehouse today.",
         wait_for_completion=True,
         deferrable=True,
         poll_interval=5,

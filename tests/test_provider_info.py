@@ -32,6 +32,28 @@ def test_provider_info_matches_airflows_runtime_schema() -> None:
     jsonschema.validate(get_provider_info(), schema)
 
 
+def test_provider_info_has_only_top_level_keys_the_runtime_schema_defines() -> None:
+    """The runtime schema lets unknown keys through (no ``additionalProperties: false``)."""
+    schema = json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
+    assert set(get_provider_info()) <= set(schema["properties"])
+    assert "versions" not in get_provider_info()
+
+
+def test_integration_matches_the_provider_yaml_schema_and_its_files_exist() -> None:
+    """logo and how-to-guide, as the official providers fill them, point at real files."""
+    schema = json.loads((AIRFLOW_DIR / "provider.yaml.schema.json").read_text())
+    [integration] = get_provider_info()["integrations"]
+    jsonschema.validate(integration, schema["properties"]["integrations"]["items"])
+    assert set(integration) == {"integration-name", "external-doc-url", "logo", "how-to-guide", "tags"}
+    root = Path(__file__).resolve().parent.parent
+    for path in [integration["logo"], *integration["how-to-guide"]]:
+        assert path.startswith("/docs/"), path
+        assert (root / path.lstrip("/")).is_file(), path
+    toctree = (root / "docs" / "howto" / "index.rst").read_text()
+    for path in integration["how-to-guide"]:
+        assert f"   {Path(path).stem}\n" in toctree, path
+
+
 def test_connection_type_matches_airflows_provider_yaml_schema() -> None:
     """conn-fields and ui-field-behaviour are checked against the provider.yaml schema."""
     schema = json.loads((AIRFLOW_DIR / "provider.yaml.schema.json").read_text())
