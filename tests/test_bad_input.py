@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_make.compat import AirflowFailException
 from airflow_provider_make.exceptions import MakeConfigurationError, MakeError, MakeValidationError
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import Sandbox

@@ -40,7 +40,7 @@ def test_settings_from_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_plain_http_host_that_is_not_loopback_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_make.compat import AirflowFailException
 
     _conn(monkeypatch, host="http://makesms.fr", login=LOGIN, password=PASSWORD)
     with pytest.raises(AirflowFailException, match=r"plain http:// for makesms\.fr"):

@@ -26,8 +26,8 @@ from typing import Any, cast
 from urllib.parse import quote, quote_plus
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_make.compat import AirflowException, AirflowFailException
 from airflow_provider_make.exceptions import MakeError, MakeTransportError
 from airflow_provider_make.hooks.make import MakeHook
 from airflow_provider_make.notifications.make import MakeSmsNotifier

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_make.client.errors import (
     MakeApiError,
@@ -31,6 +30,7 @@ from airflow_provider_make.client.errors import (
 from airflow_provider_make.client.result_codes import RESULT_CODES, Action, describe
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking
+from airflow_provider_make.compat import AirflowException, AirflowFailException
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
 from tests.kinds import KindClient

@@ -24,13 +24,13 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTransportError
 from airflow_provider_make.client.redaction import secret_forms
 from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsTracking
+from airflow_provider_make.compat import AirflowException, AirflowFailException
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD
 from tests.kinds import AsyncKindClient, KindClient

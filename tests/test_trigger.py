@@ -65,7 +65,7 @@ def test_waits_for_the_follow_up_sms_on_request(make_default: Sandbox) -> None:
 
 
 def test_an_unknown_id_is_a_failed_event_that_fails_the_task(make_default: Sandbox) -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_make.compat import AirflowFailException
 
     [event] = _events(_trigger("unknownid12345"))
     assert event["status"] == "error"
@@ -87,7 +87,7 @@ def test_service_errors_while_polling_are_polled_through(make_default: Sandbox) 
 def test_the_deadline_gives_a_timeout_event_in_seconds(
     slow_api: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow_provider_make.compat import AirflowException, AirflowFailException
 
     monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", slow_api.conn_json())
     tracking_id = _send(slow_api)
@@ -107,7 +107,7 @@ def test_the_deadline_gives_a_timeout_event_in_seconds(
 
 
 def test_a_missing_connection_is_a_failed_event(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_make.compat import AirflowFailException
 
     monkeypatch.delenv("AIRFLOW_CONN_MAKE_DEFAULT", raising=False)
     [event] = _events(_trigger("abc123"))
@@ -119,8 +119,7 @@ def test_a_missing_connection_is_a_failed_event(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_deferred_sensor_timeout_fails_without_retries() -> None:
-    from airflow.sdk.exceptions import AirflowSensorTimeout
-
+    from airflow_provider_make.compat import AirflowSensorTimeout
     from airflow_provider_make.sensors.make import MakeTrackingSensor
 
     sensor = MakeTrackingSensor(task_id="wait", tracking_id="abc123")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_make.client.errors import MakeValidationError
 from airflow_provider_make.client.settings import ClientSettings
+from airflow_provider_make.compat import AirflowFailException
 from airflow_provider_make.hooks.make import MakeHook
 from tests.kinds import KindClient
 

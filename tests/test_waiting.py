@@ -32,7 +32,7 @@ def _operator(**kwargs: object) -> MakeSmsPlusOperator:
 
 
 def test_waiting_in_the_worker_names_the_last_problem(make_default: Sandbox) -> None:
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+    from airflow_provider_make.compat import AirflowException, AirflowFailException
 
     tracking_id = MakeHook().sms_plus(SENDER, RECIPIENT, "Bonjour").id
     make_default.fault("code:111", count=1000, path="/apilog.php")
@@ -47,7 +47,7 @@ def test_waiting_in_the_worker_names_the_last_problem(make_default: Sandbox) -> 
 
 
 def test_waiting_in_the_worker_without_problems_says_none(make_default: Sandbox) -> None:
-    from airflow.sdk.exceptions import AirflowException
+    from airflow_provider_make.compat import AirflowException
 
     tracking_id = MakeHook().sms_plus(SENDER, RECIPIENT, "Bonjour", delay_seconds=7200).id
     with pytest.raises(AirflowException) as caught:

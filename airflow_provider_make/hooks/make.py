@@ -86,7 +86,7 @@ class MakeHook(BaseHook):
     @cached_property
     def settings(self) -> ClientSettings:
         """The connection's settings, read once; the password's forms go to the secrets masker."""
-        from airflow.sdk.log import mask_secret
+        from airflow_provider_make.compat import mask_secret
 
         conn = self.get_connection(self.make_conn_id)
         for form in secret_forms(conn.password or ""):
@@ -97,7 +97,7 @@ class MakeHook(BaseHook):
     async def aget_settings(self) -> ClientSettings:
         """The connection's settings, fetched without blocking the event loop."""
         if "settings" not in self.__dict__:
-            from airflow.sdk.log import amask_secret
+            from airflow_provider_make.compat import amask_secret
 
             conn = await self.aget_connection(self.make_conn_id)
             for form in secret_forms(conn.password or ""):

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
+from airflow_provider_make.compat import conf
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 
 if TYPE_CHECKING:

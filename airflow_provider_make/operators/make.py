@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, BaseOperatorLink, conf
+from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_make import xcom_keys
+from airflow_provider_make.compat import conf
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
@@ -235,7 +236,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
 
     def wait_here(self, tracking_id: str) -> dict[str, Any]:
         """Poll in this worker until the request is finished; its tracking dict."""
-        from airflow.sdk.exceptions import AirflowException
+        from airflow_provider_make.compat import AirflowException
 
         started = time.monotonic()
         last_problem = ""
@@ -466,7 +467,7 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
         self.min_credits = min_credits
 
     def execute(self, context: Context) -> int:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_make.compat import AirflowFailException
 
         try:
             minimum = None if self.min_credits is None else int(self.min_credits)

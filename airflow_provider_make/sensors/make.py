@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_make import xcom_keys
+from airflow_provider_make.compat import conf
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
@@ -104,8 +105,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired; relies on ``event`` only."""
-        from airflow.sdk.exceptions import AirflowSensorTimeout
-
+        from airflow_provider_make.compat import AirflowSensorTimeout
         from airflow_provider_make.triggers.make import tracking_from_event
 
         self.make_tracking_id = self.tracking_id

@@ -78,7 +78,7 @@ class MakeCampaignTrigger(BaseTrigger):
         except MakeError as error:
             event = {"status": "error", "error": error.to_event()}
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
-            from airflow.sdk.exceptions import AirflowNotFoundException
+            from airflow_provider_make.compat import AirflowNotFoundException
 
             message = f"waiting for the campaign failed: {type(error).__name__}: {error}"
             made: MakeError = (

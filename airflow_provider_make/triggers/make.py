@@ -78,7 +78,7 @@ class MakeTrackingTrigger(BaseTrigger):
         except MakeError as error:
             event = {"status": "error", "error": error.to_event()}
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
-            from airflow.sdk.exceptions import AirflowNotFoundException
+            from airflow_provider_make.compat import AirflowNotFoundException
 
             # A missing connection will not appear by retrying; anything else (the triggerer's
             # link to the API server, say) may pass, and a retry only waits again.
@@ -131,7 +131,7 @@ def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
     event is rebuilt into its client error and raised as its Airflow class, so the task
     fails or retries exactly as if the error had happened in the worker.
     """
-    from airflow.sdk.exceptions import AirflowException
+    from airflow_provider_make.compat import AirflowException
 
     status = event.get("status")
     if status == "success":
