@@ -137,6 +137,7 @@ def test_airflow_cli_shows_the_provider(airflow_home: AirflowHome, command: list
     done = airflow_home.airflow(*command, "--output", "json")
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout
+    assert "Error when importing" not in done.stdout + done.stderr
     assert "airflow_provider_make" not in done.stderr or "Traceback" not in done.stderr
 
 
