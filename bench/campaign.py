@@ -20,10 +20,11 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from bench.sandbox_process import sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS = ROOT / "tests" / "dags" / "bulk_campaigns.py"
@@ -35,36 +36,8 @@ LOGIN, PASSWORD = "bench@example.com", "bench-password"
 @contextmanager
 def sandbox(latency: float) -> Iterator[str]:
     """The sandbox in its own process (its CPU is not the worker's); yields its URL."""
-    out = Path(tempfile.mkstemp(prefix="make-bench-campaign-", suffix=".out")[1])
-    with out.open("w") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "airflow_provider_make.sandbox",
-                "--speed",
-                "50",
-                "--latency",
-                str(latency),
-                "--quiet",
-                "--account",
-                f"{LOGIN}:{PASSWORD}:10000000",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        for _ in range(200):
-            text = out.read_text()
-            if "listening on " in text:
-                yield text.split("listening on ", 1)[1].split()[0]
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"the sandbox did not start: {out.read_text()}")
-    finally:
-        process.terminate()
-        process.wait(10)
-        out.unlink(missing_ok=True)
+    with sandbox_process(speed=50.0, credits=10_000_000, latency=latency, account=(LOGIN, PASSWORD)) as url:
+        yield url
 
 
 def airflow(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

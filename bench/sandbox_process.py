@@ -12,7 +12,12 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def sandbox_process(speed: float = 1000.0, credits: int = 1_000_000) -> Iterator[str]:
+def sandbox_process(
+    speed: float = 1000.0,
+    credits: int = 1_000_000,
+    latency: float = 0.0,
+    account: tuple[str, str] = ("b@example.com", "pw"),
+) -> Iterator[str]:
     """Start ``python -m airflow_provider_make.sandbox`` on a loopback port; yield its URL."""
     out = Path(tempfile.mkstemp(prefix="make-bench-sandbox-", suffix=".out")[1])
     with out.open("w") as sink:
@@ -25,9 +30,11 @@ def sandbox_process(speed: float = 1000.0, credits: int = 1_000_000) -> Iterator
                 "0",
                 "--speed",
                 str(speed),
+                "--latency",
+                str(latency),
                 "--quiet",
                 "--account",
-                f"b@example.com:pw:{credits}",
+                f"{account[0]}:{account[1]}:{credits}",
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,
