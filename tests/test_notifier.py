@@ -18,7 +18,7 @@ def _notifier(**overrides: str) -> MakeSmsNotifier:
 
 def test_the_alias_is_the_notifier() -> None:
     assert send_make_sms_notification is MakeSmsNotifier
-    assert MakeSmsNotifier.template_fields == ("sender", "recipient", "message")
+    assert MakeSmsNotifier.template_fields == ("sender", "recipient", "message", "make_conn_id")
 
 
 def test_notify_sends_one_sms(make_default: Sandbox) -> None:

@@ -82,3 +82,20 @@ def test_a_thousand_concurrent_reads_in_one_loop_all_succeed(slow_network: Sandb
     assert len(make_default.requests("/apilog.php")) == 1000
     # Never more requests at once than the loop's bound (httpx alone would open 100).
     assert make_default._call("health")["max_in_flight"] <= 16
+
+
+def test_the_connection_id_is_templated_like_the_official_providers() -> None:
+    from airflow_provider_make.notifications.make import MakeSmsNotifier
+    from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator
+    from airflow_provider_make.operators.make import MakeCreditsOperator
+    from airflow_provider_make.sensors.make import MakeTrackingSensor
+
+    for cls in (
+        MakeSmsPlusOperator,
+        MakeRingOperator,
+        MakeCreditsOperator,
+        MakeTrackingSensor,
+        MakeSmsNotifier,
+    ):
+        assert "make_conn_id" in cls.template_fields, cls.__name__
+    assert "make_conn_id" in MakeBulkSmsPlusOperator.template_fields

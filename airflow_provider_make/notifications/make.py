@@ -29,7 +29,7 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
     :param transliterate: replace characters GSM lacks (``ê``, ``’``) by look-alikes.
     """
 
-    template_fields: Sequence[str] = ("sender", "recipient", "message")
+    template_fields: Sequence[str] = ("sender", "recipient", "message", "make_conn_id")
 
     def __init__(
         self,

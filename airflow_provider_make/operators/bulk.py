@@ -83,6 +83,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         "delay_seconds",
         "max_cost",
         "results_path",
+        "make_conn_id",
     )
     ui_color = "#e8f4fd"
     #: Seconds between two progress lines in the task log.

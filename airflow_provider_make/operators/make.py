@@ -53,7 +53,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
 
-    template_fields: Sequence[str] = ("delay_seconds",)
+    template_fields: Sequence[str] = ("delay_seconds", "make_conn_id")
     operator_extra_links: tuple[BaseOperatorLink, ...] = (MakeTrackingLink(),)
     ui_color = "#e8f4fd"
 
@@ -285,7 +285,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
 class _CallerCalleeOperator(BaseMakeWaitingOperator):
     """A request from one caller to one callee: makeRing, makeCall, makeCall+."""
 
-    template_fields: Sequence[str] = ("caller", "callee", "delay_seconds")
+    template_fields: Sequence[str] = ("caller", "callee", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, caller: str, callee: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -310,7 +310,7 @@ class MakeRingPlusOperator(BaseMakeSendOperator):
     :param pairs: ``[(caller, callee), ...]``, 2 to 10 of them.
     """
 
-    template_fields: Sequence[str] = ("pairs", "delay_seconds")
+    template_fields: Sequence[str] = ("pairs", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, pairs: Sequence[Sequence[str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -328,7 +328,7 @@ class MakeRingunOperator(BaseMakeSendOperator):
     :param callees: 1 to 100 national numbers.
     """
 
-    template_fields: Sequence[str] = ("prefix", "caller", "callees", "delay_seconds")
+    template_fields: Sequence[str] = ("prefix", "caller", "callees", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, prefix: str, caller: str, callees: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -361,7 +361,13 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         the call is recorded (the API's ``engage=1``).
     """
 
-    template_fields: Sequence[str] = ("caller", "callee", "max_duration_minutes", "delay_seconds")
+    template_fields: Sequence[str] = (
+        "caller",
+        "callee",
+        "max_duration_minutes",
+        "delay_seconds",
+        "make_conn_id",
+    )
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
 
     def __init__(self, *, max_duration_minutes: int | str, recording_notice: bool, **kwargs: Any) -> None:
@@ -394,7 +400,7 @@ class MakeSmsOperator(BaseMakeWaitingOperator):
     :param catalog_code: the code of the message in the catalog (``"123"``).
     """
 
-    template_fields: Sequence[str] = ("sender", "recipient", "catalog_code", "delay_seconds")
+    template_fields: Sequence[str] = ("sender", "recipient", "catalog_code", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, sender: str, recipient: str, catalog_code: str | int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -419,7 +425,7 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         (``x_date_executed``).
     """
 
-    template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds")
+    template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds", "make_conn_id")
 
     def __init__(
         self,
@@ -457,7 +463,7 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
     :param min_credits: the balance below which the task fails (without retries).
     """
 
-    template_fields: Sequence[str] = ("min_credits",)
+    template_fields: Sequence[str] = ("min_credits", "make_conn_id")
 
     def __init__(
         self, *, make_conn_id: str = "make_default", min_credits: int | None = None, **kwargs: Any

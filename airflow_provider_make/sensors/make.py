@@ -35,7 +35,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
     :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``.
     """
 
-    template_fields: Sequence[str] = ("tracking_id",)
+    template_fields: Sequence[str] = ("tracking_id", "make_conn_id")
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
     ui_color = "#e8f4fd"
 
