@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from airflow.sdk import BaseHook, BaseNotifier, BaseOperatorLink
 
+from airflow_provider_make.compat import task_sdk_version
 from airflow_provider_make.get_provider_info import get_provider_info
 from tests.conftest import AirflowHome
 
@@ -134,6 +135,8 @@ def test_every_class_and_module_named_imports() -> None:
     ],
 )
 def test_airflow_cli_shows_the_provider(airflow_home: AirflowHome, command: list[str], expected: str) -> None:
+    if command[1] == "behaviours" and task_sdk_version() < (1, 2):
+        pytest.skip("Airflow 3.1 loads a hook's form behaviour only with wtforms (the FAB provider)")
     done = airflow_home.airflow(*command, "--output", "json")
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout
@@ -142,6 +145,9 @@ def test_airflow_cli_shows_the_provider(airflow_home: AirflowHome, command: list
 
 
 @pytest.mark.airflow
+@pytest.mark.skipif(
+    task_sdk_version() < (1, 2), reason="Airflow 3.1 reads no conn-fields: extras go in Extra Fields JSON"
+)
 def test_airflow_cli_shows_the_connection_form_fields(airflow_home: AirflowHome) -> None:
     done = airflow_home.airflow("providers", "widgets", "--output", "json")
     assert done.returncode == 0, done.stderr

@@ -83,6 +83,18 @@ class MakeHook(BaseHook):
     def __repr__(self) -> str:
         return f"MakeHook(make_conn_id={self.make_conn_id!r})"
 
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form's relabelled, hidden and explained fields.
+
+        Airflow 3.1 reads them from the hook; later releases read the same dict from the
+        provider info, which stays the one place they are written.
+        """
+        from airflow_provider_make.get_provider_info import get_provider_info
+
+        behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+        return behaviour
+
     @cached_property
     def settings(self) -> ClientSettings:
         """The connection's settings, read once; the password's forms go to the secrets masker."""
