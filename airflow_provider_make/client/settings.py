@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_make.client.errors import MakeConfigurationError
 from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.client.validation import shown
 
 DEFAULT_BASE_URL = "https://makesms.fr/"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -67,11 +68,6 @@ def normalise_base_url(raw: str | None) -> str:
     return text if text.endswith("/") else text + "/"
 
 
-def _shown(value: object) -> str:
-    text = repr(value) if isinstance(value, (str, int, float, type(None))) else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _seconds(name: str, value: object, default: float) -> float:
     """A timeout from the connection: a number (or numeric text) of seconds, above 0, at most 600."""
     if value is None or value == "":
@@ -88,7 +84,7 @@ def _seconds(name: str, value: object, default: float) -> float:
             number = float(value)
     if not 0 < number <= MAX_TIMEOUT:  # also refuses NaN
         raise MakeConfigurationError(
-            f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {_shown(value)}"
+            f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {shown(value)}"
         )
     return number
 
@@ -128,18 +124,18 @@ class ClientSettings:
             if len(region) != 2 or not region.isascii() or not region.isalpha():
                 raise MakeConfigurationError(
                     "default_region must be a two-letter country code like 'FR', "
-                    f"got {_shown(self.default_region)}"
+                    f"got {shown(self.default_region)}"
                 )
             object.__setattr__(self, "default_region", region)
         if not isinstance(self.endpoints, Mapping):
             raise MakeConfigurationError(
                 'endpoints must be an object of paths like {"ring_plus": "apimakeringplus.php"}, '
-                f"got {_shown(self.endpoints)}"
+                f"got {shown(self.endpoints)}"
             )
         for name, path in self.endpoints.items():
             if name not in _ENDPOINTS:
                 raise MakeConfigurationError(
-                    f"endpoints: unknown name {_shown(name)}; known: {', '.join(sorted(_ENDPOINTS))}"
+                    f"endpoints: unknown name {shown(name)}; known: {', '.join(sorted(_ENDPOINTS))}"
                 )
             if not isinstance(path, str) or not path or len(path) > 200 or not _PATH.fullmatch(path):
                 raise MakeConfigurationError(
@@ -205,7 +201,7 @@ def _json_object(name: str, raw: object) -> Mapping[str, Any]:
         except (ValueError, RecursionError):
             raise MakeConfigurationError(f"the connection's {name} is not valid JSON") from None
     if not isinstance(raw, Mapping):
-        raise MakeConfigurationError(f"the connection's {name} must be a JSON object, got {_shown(raw)}")
+        raise MakeConfigurationError(f"the connection's {name} must be a JSON object, got {shown(raw)}")
     return raw
 
 

@@ -51,7 +51,7 @@ _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
     """A value as the message shows it: short, quoted, never multi-line, whatever it is."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
@@ -64,10 +64,10 @@ def _shown(value: object) -> str:
 
 def _as_text(argument: str, value: object, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {_shown(value)}")
+        raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
     too_long = value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT
     if too_long:
-        raise _fail(argument, f"{_shown(value)} is far too long for {what}")
+        raise _fail(argument, f"{shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
@@ -83,16 +83,16 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
     elif isinstance(value, int):
         number = value
     else:
-        raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {_shown(value)}")
+        raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
     if not low <= number <= high:
-        raise _fail(argument, f"must be from {low} to {high} {unit}, got {_shown(number)}")
+        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(number)}")
     return number
 
 
 def flag(value: object, argument: str) -> bool:
     """A yes/no option: only True or False."""
     if not isinstance(value, bool):
-        raise _fail(argument, f"expected True or False, got {_shown(value)}")
+        raise _fail(argument, f"expected True or False, got {shown(value)}")
     return value
 
 
@@ -106,7 +106,7 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
     if isinstance(value, str):
         value = rendered_list(argument, value)
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
-        raise _fail(argument, f"expected a list of {what}, got {_shown(value)}")
+        raise _fail(argument, f"expected a list of {what}, got {shown(value)}")
     items = list(itertools.islice(value, high + 1))
     if not low <= len(items) <= high:
         count = f"more than {high}" if len(items) > high else str(len(items))
@@ -130,7 +130,7 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
     if not isinstance(parsed, (list, tuple)):
         raise _fail(
             argument,
-            f"expected a list, got the text {_shown(text)}: a template renders text, so either give a "
+            f"expected a list, got the text {shown(text)}: a template renders text, so either give a "
             "list, render text holding a JSON list, or set render_template_as_native_obj=True on the DAG",
         )
     return list(parsed)
@@ -157,7 +157,7 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
         raise _fail(
             argument,
             "makeCall+ records the conversation; pass recording_notice=True to commit to telling "
-            f"both parties that the call is recorded (got {_shown(value)})",
+            f"both parties that the call is recorded (got {shown(value)})",
         )
 
 
@@ -165,7 +165,7 @@ def catalog_code(value: object, argument: str = "catalog_code") -> str:
     """makeSms's ``txt``: the code of a message in the account's SMS catalog (digits)."""
     text = _as_text(argument, value, "a catalog code")
     if not _CATALOG_CODE.fullmatch(text):
-        raise _fail(argument, f"a catalog code is made of digits only, like '123', got {_shown(value)}")
+        raise _fail(argument, f"a catalog code is made of digits only, like '123', got {shown(value)}")
     return text
 
 
@@ -173,7 +173,7 @@ def tracking_id(value: object, argument: str = "tracking_id") -> str:
     """An id the API issued: letters and digits."""
     text = _as_text(argument, value, "a tracking id")
     if not _TRACKING_ID.fullmatch(text):
-        raise _fail(argument, f"a tracking id is 1 to 64 letters and digits, got {_shown(value)}")
+        raise _fail(argument, f"a tracking id is 1 to 64 letters and digits, got {shown(value)}")
     return text
 
 
@@ -224,7 +224,7 @@ def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phone
     try:
         number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
     except pn.NumberParseException as exc:
-        raise _fail(argument, f"{_shown(raw)} is not a phone number ({exc._msg})") from None
+        raise _fail(argument, f"{shown(raw)} is not a phone number ({exc._msg})") from None
     return number
 
 
@@ -244,7 +244,7 @@ def _check_valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> N
     )
     raise _fail(
         argument,
-        f"{_shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
+        f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
     )
 
 
@@ -253,7 +253,7 @@ def _clean(argument: str, value: object) -> str:
     if not _PHONE_CHARS.fullmatch(raw):
         raise _fail(
             argument,
-            f"{_shown(raw)} is not a phone number: use digits, with the country code first "
+            f"{shown(raw)} is not a phone number: use digits, with the country code first "
             "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
         )
     return raw
@@ -278,7 +278,7 @@ def international_number(value: object, argument: str, default_region: str | Non
     elif compact.startswith("0"):
         raise _fail(
             argument,
-            f"{_shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
+            f"{shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
             "or set default_region on the connection",
         )
     else:
@@ -287,7 +287,7 @@ def international_number(value: object, argument: str, default_region: str | Non
         if _digits(number) != compact:
             raise _fail(
                 argument,
-                f"{_shown(raw)} is not written the way the API wants it (it would become "
+                f"{shown(raw)} is not written the way the API wants it (it would become "
                 f"{_digits(number)}): write it with '+' and its country code",
             )
     _check_valid(argument, raw, number)
@@ -319,7 +319,7 @@ def _national_or_international(
         national, international = readings
         raise _fail(
             argument,
-            f"{_shown(raw)} is ambiguous: a {region} number (+{_digits(national)}) or a "
+            f"{shown(raw)} is ambiguous: a {region} number (+{_digits(national)}) or a "
             f"+{international.country_code} one (+{_digits(international)}); write it with '+' and its "
             "country code",
         )
@@ -333,7 +333,7 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     pn = _phonenumbers()
     region = pn.region_code_for_country_code(int(digits)) if _CALLING_CODE.fullmatch(digits) else None
     if region in (None, pn.UNKNOWN_REGION):
-        raise _fail(argument, f"{_shown(raw)} is not a country calling code (like '33' for France)")
+        raise _fail(argument, f"{shown(raw)} is not a country calling code (like '33' for France)")
     if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
         raise _fail(
             argument,
@@ -358,7 +358,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
         if str(number.country_code) != prefix:
             raise _fail(
                 argument,
-                f"{_shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
+                f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
             )
     else:
         region = pn.region_code_for_country_code(int(prefix))
@@ -375,7 +375,7 @@ def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tu
     result = []
     for index, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {_shown(pair)}")
+            raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
         caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
         callee = international_number(pair[1], f"pairs[{index}] callee", default_region)
         result.append((caller, callee))
@@ -391,7 +391,7 @@ def ringun_callees(callees: object, prefix: str) -> list[str]:
         if number in result:
             raise _fail(
                 f"callees[{index}]",
-                f"{_shown(callee)} is already callees[{result.index(number)}]: each callee is rung "
+                f"{shown(callee)} is already callees[{result.index(number)}]: each callee is rung "
                 "and paid for once per entry, so duplicates are refused",
             )
         result.append(number)
