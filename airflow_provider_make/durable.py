@@ -4,7 +4,9 @@ The make API has no idempotency key (spec decision 13), so "never send twice" re
 a record written before a request leaves and kept when the worker dies. On Airflow 3.3+
 that is the task's ``task_state_store``; older Airflow 3 releases have none, and the
 record goes to an Airflow Variable named after the task instance instead (``make__`` +
-the DAG, run, task and map index), deleted again when the task no longer needs it.
+the DAG, run, task and map index). Records outlive the task's success on purpose, as the
+state store's do, so that clearing a finished task does not send again; on 3.1 and 3.2
+they can be cleaned up by their ``make__`` prefix once a run is no longer cleared.
 Values are JSON.
 """
 
