@@ -21,10 +21,10 @@ with DAG(
         return ["687654321", "687654322", "687654323"]
 
     MakeRingPlusOperator(task_id="ring_plus", pairs="{{ params.pairs }}")  # type: ignore[arg-type]
-    MakeRingunOperator(
+    # The XCom must exist before the template that pulls it renders.
+    callees() >> MakeRingunOperator(
         task_id="ringun",
         prefix="33",
         caller="687345678",
         callees="{{ ti.xcom_pull(task_ids='callees') }}",  # type: ignore[arg-type]
     )
-    callees()
