@@ -35,7 +35,8 @@ from airflow_provider_make.client.settings import (
 )
 from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
 
-pytestmark = pytest.mark.airflow
+# One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
+pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
 
 #: How long the api-server may take to answer its health check (it migrates nothing, but
 #: imports all of Airflow and the providers).
