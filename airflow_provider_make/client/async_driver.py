@@ -134,15 +134,10 @@ class AsyncMakeClient:
         url = pipeline.build_url(self.settings, step.call)
         try:
             return await asyncio.wait_for(_fetch(pool, self.settings.may_use_proxy, url, timeout), remaining)
-        except asyncio.TimeoutError:
-            failure = Failure(Cause.DEADLINE)
-        except httpx.HTTPError as exc:
-            failure = Failure(_cause(exc), type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - e.g. httpx.InvalidURL, whose message quotes the URL
-            failure = Failure(Cause.OTHER, type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - any: e.g. httpx.InvalidURL's message quotes the URL
+            return Failure(_cause(exc), type(exc).__name__)
         finally:
             url = ""  # even a cancellation must not leave the URL in a traceback frame
-        return failure
 
 
 async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:
@@ -157,8 +152,11 @@ async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.
 
 
 def _cause(exc: Exception) -> Cause:
-    """What an ``httpx`` exception says happened; TLS failures as in the sync driver."""
+    """What an exception says happened (``wait_for``'s timeout: the deadline); TLS as in the sync driver."""
     import httpx
+
+    if isinstance(exc, asyncio.TimeoutError):
+        return Cause.DEADLINE
 
     context: BaseException | None = exc
     while context is not None:

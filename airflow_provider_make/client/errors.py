@@ -18,13 +18,15 @@ class MakeError(Exception):
 
     family: ClassVar[Family] = Family.SERVICE
 
+    def __init_subclass__(cls, family: Family | None = None) -> None:
+        super().__init_subclass__()
+        if family is not None:
+            cls.family = family
+
     def __init__(self, message: str, *, result_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.result_code = result_code
-
-    def __str__(self) -> str:
-        return self.message
 
     @property
     def action(self) -> Action:
@@ -39,34 +41,27 @@ class MakeError(Exception):
 
 
 class MakeApiError(MakeError):
-    """A request was refused: by the API (``result_code`` says why) or, for
-    :class:`MakeValidationError`, by the checks made before sending (``result_code`` None)."""
+    """A request was refused: by the API (``result_code`` says why) or, before sending, by the checks."""
 
     def __init__(self, message: str, *, result_code: int | None = None, request: str = "") -> None:
         super().__init__(message, result_code=result_code)
         self.request = request  # "makeSms+", "tracking", ...: never a URL
 
 
-class MakeAuthError(MakeApiError):
+class MakeAuthError(MakeApiError, family=Family.AUTH):
     """101: wrong login or password. Retrying cannot help."""
 
-    family = Family.AUTH
 
-
-class MakeCreditError(MakeApiError):
+class MakeCreditError(MakeApiError, family=Family.CREDIT):
     """102: not enough credit for this request. Retrying cannot help."""
 
-    family = Family.CREDIT
 
-
-class MakeInvalidArgumentError(MakeApiError):
+class MakeInvalidArgumentError(MakeApiError, family=Family.INVALID_ARGUMENT):
     """An argument is wrong: refused by the API (100, 103-109) or by the checks before sending.
 
     ``argument`` is in the reader's vocabulary: the hook's parameter for checks made before
     sending (``caller``, ``delay_seconds``), the API's for codes it answered (``to``, ``insec``).
     """
-
-    family = Family.INVALID_ARGUMENT
 
     def __init__(
         self, message: str, *, result_code: int | None = None, request: str = "", argument: str | None = None
@@ -79,31 +74,23 @@ class MakeValidationError(MakeInvalidArgumentError, ValueError):
     """An argument was refused before any request was sent (``result_code`` is None)."""
 
 
-class MakeTrackingNotReadyError(MakeApiError):
+class MakeTrackingNotReadyError(MakeApiError, family=Family.TRACKING_NOT_READY):
     """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
 
-    family = Family.TRACKING_NOT_READY
 
-
-class MakeTrackingUnknownError(MakeApiError):
+class MakeTrackingUnknownError(MakeApiError, family=Family.TRACKING_UNKNOWN):
     """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
 
-    family = Family.TRACKING_UNKNOWN
 
-
-class MakeServiceError(MakeApiError):
+class MakeServiceError(MakeApiError, family=Family.SERVICE):
     """0, 111 or a code the document does not list: a failure on the service's side."""
-
-    family = Family.SERVICE
 
 
 class MakeTransportError(MakeError):
     """The exchange with the API broke: no connection, a timeout, an HTTP error, or garbage.
 
-    ``may_have_been_accepted`` is True when a request that spends credits may have reached
-    the API before things broke: sending it again could ring a phone twice, so the task
-    fails rather than retries (spec decision 13). Reads and requests that never left this
-    machine are safe to retry.
+    ``may_have_been_accepted``: a request that spends credits may have reached the API, so
+    sending it again could ring a phone twice; the task fails rather than retries (spec decision 13).
     """
 
     def __init__(self, message: str, *, may_have_been_accepted: bool) -> None:
@@ -115,10 +102,8 @@ class MakeTransportError(MakeError):
         return Action.FAIL if self.may_have_been_accepted else Action.RETRY
 
 
-class MakeConfigurationError(MakeError):
+class MakeConfigurationError(MakeError, family=Family.CONFIGURATION):
     """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
-
-    family = Family.CONFIGURATION
 
 
 # Built on import, so they hold this module's classes only (not the ones exceptions.py makes).

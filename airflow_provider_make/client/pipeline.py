@@ -1,16 +1,12 @@
 """The request pipeline's core: everything about one exchange that is not I/O.
 
 Both drivers (:mod:`.sync_driver` over ``requests``, :mod:`.async_driver` over ``httpx``)
-run the same generator, :func:`exchange`: it yields a :class:`Transmit` (wait, then send
-the call before a deadline), is sent back an :class:`Answer` or a :class:`Failure`, and
-ends with :class:`Done`. Everything else happens here, once, for both:
-
-* building the URL (the only place the password joins the query);
-* classifying a failure: never reached the server, may have been accepted, or answered;
-* retries within one total deadline; a send that may have been accepted is never
-  repeated (spec decision 13);
-* decoding the body (gzip or deflate, capped once decoded too), read strictly by :mod:`.answers`;
-* error messages scrubbed of every form of the password (spec decision 12).
+run the generator :func:`exchange`: it yields a :class:`Transmit`, is sent back an
+:class:`Answer` or a :class:`Failure`, and ends with :class:`Done`. Everything else is
+here, once: the URL (the only place the password joins the query); whether a failure
+may have reached the server; retries within one total deadline, never of a send that
+may have been accepted (spec decision 13); decoding the body (capped once decoded too);
+error messages scrubbed of every form of the password (spec decision 12).
 """
 
 from __future__ import annotations
@@ -33,7 +29,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 USER_AGENT = "airflow-provider-make"
-ACCEPT_ENCODING = "gzip, deflate"  # exactly what decode_body undoes
+ACCEPT_ENCODING = "gzip, deflate"
+_WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # 47: a gzip or zlib header; deflate is zlib (RFC 9110)
 #: Tries in all of a read or of a request that never reached the server; the first retry
 #: waits BACKOFF_SECONDS, each later one twice as long.
 ATTEMPTS = 3
@@ -119,29 +116,10 @@ def build_url(settings: ClientSettings, call: ApiCall[Any]) -> str:
     return settings.base_url + path + "?" + "&".join(f"{k}={v}" for k, v in query)
 
 
-def decode_body(body: bytes, content_encoding: str) -> bytes | None:
-    """The decoded body, or None when it is over :data:`MAX_ANSWER_BYTES` once decoded.
-
-    Raises ``ValueError`` for an encoding this client did not ask for, or broken data.
-    """
-    if content_encoding in ("", "identity"):
-        return body
-    if content_encoding not in ("gzip", "x-gzip", "deflate"):
-        raise ValueError(content_encoding)
-    # 47: a gzip or zlib header, detected; deflate servers send zlib data (RFC 9110).
-    decoder = zlib.decompressobj(47 if content_encoding != "deflate" else 15)
-    try:
-        decoded = decoder.decompress(body, MAX_ANSWER_BYTES + 1)
-    except zlib.error:
-        raise ValueError(content_encoding) from None
-    return None if len(decoded) > MAX_ANSWER_BYTES else decoded
-
-
 def exchange(
     call: ApiCall[T], settings: ClientSettings
 ) -> Generator[Transmit | Done[T], Answer | Failure, None]:
-    """One call's whole exchange, as steps; raises its :class:`MakeError` (before the first
-    step when the call cannot be sent)."""
+    """One call's whole exchange, as steps; raises its :class:`MakeError` (even before the first step)."""
     size = len(build_url(settings, call).encode())  # its length only; the URL is not kept
     if size > MAX_URL_BYTES:
         raise MakeValidationError(
@@ -180,24 +158,22 @@ def _fields(call: ApiCall[Any], settings: ClientSettings, outcome: Answer | Fail
         raise _failure(call, settings, f"the API answered HTTP {outcome.status} {shown}".strip() + kind)
     if len(outcome.body) > MAX_WIRE_BYTES:
         raise _failure(call, settings, f"the answer is larger than {MAX_WIRE_BYTES} bytes")
-    encoding = (outcome.content_encoding or "").strip().lower()
-    try:
-        body = decode_body(outcome.body, encoding)
-    except ValueError:
-        raise _failure(
-            call, settings, f"the answer's encoding {encoding[:20]!r} could not be decoded"
-        ) from None
-    if body is None:
+    body, encoding = outcome.body, (outcome.content_encoding or "").strip().lower()
+    if encoding not in ("", "identity"):
+        try:  # only what ACCEPT_ENCODING asked for
+            body = zlib.decompressobj(_WBITS[encoding]).decompress(body, MAX_ANSWER_BYTES + 1)
+        except (KeyError, zlib.error):
+            why = f"the answer's encoding {encoding[:20]!r} could not be decoded"
+            raise _failure(call, settings, why) from None
+    if len(body) > MAX_ANSWER_BYTES:
         raise _failure(call, settings, f"the answer is larger than {MAX_ANSWER_BYTES} bytes once decoded")
     return parse_fields(body, label=call.label, spends_credits=call.spends_credits)
 
 
 def _failure(
-    call: ApiCall[Any], settings: ClientSettings, reason: str, reached: bool = True
+    call: ApiCall[Any], settings: ClientSettings, why: str, reached: bool = True
 ) -> MakeTransportError:
     """A transport error whose message says what to do, scrubbed of the password."""
-    maybe_sent = reached and call.spends_credits
-    message = f"{call.label}: {reason} ({settings.base_url})" + (f"; {NOT_SENT_AGAIN}" if maybe_sent else "")
-    return MakeTransportError(
-        scrub(message, secret_forms(settings.password)), may_have_been_accepted=maybe_sent
-    )
+    sent = reached and call.spends_credits
+    message = f"{call.label}: {why} ({settings.base_url})" + (f"; {NOT_SENT_AGAIN}" if sent else "")
+    return MakeTransportError(scrub(message, secret_forms(settings.password)), may_have_been_accepted=sent)

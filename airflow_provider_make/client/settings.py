@@ -70,10 +70,8 @@ def _seconds(name: str, value: object, default: float) -> float:
     if value is None or value == "":
         return default
     number = math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value) if abs(value) <= 10**6 else math.inf  # float(10**400) overflows
-    elif isinstance(value, str) and len(value) <= 20:
-        with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError):  # also from str() of an int of over 4,300 digits
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and len(str(value)) <= 20:
             number = float(value)
     if not 0 < number <= MAX_TIMEOUT:  # also refuses NaN
         raise MakeConfigurationError(

@@ -128,15 +128,10 @@ class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
     pass
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_POOL_CLASSES = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+_POOL_CLASSES = {
+    "http": type("_WatchedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _WatchedHTTPConnection}),
+    "https": type("_WatchedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _WatchedHTTPSConnection}),
+}
 
 
 def _watched_session(may_use_proxy: bool) -> requests.Session:
@@ -202,8 +197,6 @@ class MakeClient:
         return step.value
 
     def _transmit(self, step: Transmit) -> Answer | Failure:
-        import requests
-
         if step.wait:
             time.sleep(step.wait)
         if step.deadline <= time.monotonic():
@@ -220,11 +213,8 @@ class MakeClient:
                     if answer.add(chunk):
                         break
                 return answer
-        except requests.RequestException as exc:
+        except (HTTPError, HTTPException, OSError, ValueError) as exc:  # requests', or urllib3's mid-body
             failure = Failure(_cause(exc), type(exc).__name__)
-        except (HTTPError, HTTPException, OSError, ValueError) as exc:  # urllib3's own, mid-body
-            broken = type(exc).__module__.startswith("urllib3")
-            failure = Failure(Cause.BROKEN if broken else Cause.OTHER, type(exc).__name__)
         finally:
             url = ""  # even a BaseException (a task timeout) must not leave the URL in a frame
             WATCHDOG.release(watch)
@@ -232,7 +222,7 @@ class MakeClient:
 
 
 def _cause(exc: Exception) -> Cause:
-    """What a ``requests`` exception says happened."""
+    """What an exception of ``requests`` (or of urllib3, reading the body) says happened."""
     import requests
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
@@ -246,4 +236,4 @@ def _cause(exc: Exception) -> Cause:
         reason = exc.args[0] if exc.args else None
         connect = isinstance(getattr(reason, "reason", reason), (NewConnectionError, NameResolutionError))
         return Cause.CONNECT if connect else Cause.BROKEN
-    return Cause.OTHER
+    return Cause.BROKEN if type(exc).__module__.startswith("urllib3") else Cause.OTHER
