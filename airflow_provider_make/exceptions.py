@@ -1,4 +1,4 @@
-"""What the hook raises: the client layer's errors, as Airflow exceptions.
+"""What the hook raises: the client layer's errors (:mod:`.client.errors`), as Airflow exceptions.
 
 Each error is re-raised as a class that inherits from both its own class (so ``except
 MakeAuthError`` catches either) and the Airflow exception its ``action`` calls for, from
@@ -12,37 +12,9 @@ The classes are named ``Airflow<ClientClass>``, or ``AirflowMakeUnsafeToRetryErr
 
 from __future__ import annotations
 
-from airflow_provider_make.client.errors import (
-    MakeApiError,
-    MakeAuthError,
-    MakeConfigurationError,
-    MakeCreditError,
-    MakeError,
-    MakeInvalidArgumentError,
-    MakeServiceError,
-    MakeTrackingNotReadyError,
-    MakeTrackingUnknownError,
-    MakeTransportError,
-    MakeValidationError,
-)
+from airflow_provider_make.client.errors import MakeError, MakeTransportError
 from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.compat import AirflowException, AirflowFailException
-
-__all__ = [
-    "MakeApiError",
-    "MakeAuthError",
-    "MakeConfigurationError",
-    "MakeCreditError",
-    "MakeError",
-    "MakeInvalidArgumentError",
-    "MakeServiceError",
-    "MakeTrackingNotReadyError",
-    "MakeTrackingUnknownError",
-    "MakeTransportError",
-    "MakeValidationError",
-    "to_airflow_exception",
-]
-
 
 _MADE: dict[tuple[type[MakeError], bool], type[MakeError]] = {}
 

@@ -34,9 +34,8 @@ T = TypeVar("T")
 #: Requests in flight at once on one event loop (a campaign's loop may ask for more).
 #: 16 polls in flight serve 1,000 waits polling every 10 s across a 150 ms round trip.
 MAX_IN_FLIGHT = 16
-#: Connections per ``httpx.AsyncClient``. httpcore's pool re-checks every connection
-#: against every other on each request (quadratic in its size), so the loop's
-#: connections are spread over several small clients rather than one large one.
+#: Connections per ``httpx.AsyncClient``: httpcore's pool re-checks every connection against
+#: every other on each request, so the loop's are spread over several small clients.
 SHARD_SIZE = 4
 
 
@@ -72,13 +71,12 @@ class _LoopPool:
             import httpx
 
             tls = httpx.create_ssl_context(trust_env=may_use_proxy)  # one for all: ~30 ms each
+            headers = {"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING}
+            limits = httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE)
             while len(shards) * SHARD_SIZE < self.size:
+                # trust_env: the one proxy policy, ClientSettings.may_use_proxy
                 client = httpx.AsyncClient(
-                    verify=tls,
-                    trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
-                    headers={"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING},
-                    limits=httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE),
-                    follow_redirects=False,
+                    verify=tls, trust_env=may_use_proxy, headers=headers, limits=limits
                 )
                 shards.append(_Shard(client))
         return shards
@@ -110,9 +108,6 @@ class AsyncMakeClient:
         self.settings = settings
         guard_http_loggers(settings.password)
 
-    def __repr__(self) -> str:
-        return f"AsyncMakeClient({self.settings!r})"
-
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
         steps = pipeline.exchange(call, self.settings)
@@ -141,11 +136,9 @@ class AsyncMakeClient:
 
 
 async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:
-    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as response:
-        answer = Answer(
-            response.status_code, response.reason_phrase, response.headers.get("Content-Encoding")
-        )
-        async for chunk in response.aiter_raw():
+    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as reply:
+        answer = Answer(reply.status_code, reply.reason_phrase, reply.headers.get("Content-Encoding"))
+        async for chunk in reply.aiter_raw():
             if answer.add(chunk):
                 break
         return answer
@@ -157,7 +150,6 @@ def _cause(exc: Exception) -> Cause:
 
     if isinstance(exc, asyncio.TimeoutError):
         return Cause.DEADLINE
-
     context: BaseException | None = exc
     while context is not None:
         if isinstance(context, ssl.SSLError):

@@ -97,13 +97,10 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         url = normalise_base_url(self.base_url)
-        for name in ("login", "password"):
+        for name, what in (("login", "e-mail address"), ("password", "password")):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
-                raise MakeConfigurationError(
-                    f"the connection has no {name}: set the make account's "
-                    + ("e-mail address" if name == "login" else "password")
-                )
+                raise MakeConfigurationError(f"the connection has no {name}: set the make account's {what}")
         connect = _seconds("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)
         read = _seconds("read_timeout", self.read_timeout, DEFAULT_READ_TIMEOUT)
         total = _seconds("total_timeout", self.total_timeout, connect + read)
@@ -136,12 +133,11 @@ class ClientSettings:
     def from_connection(
         cls, *, login: str | None, password: str | None, host: str | None, port: int | None, extra: object
     ) -> ClientSettings:
-        """The settings of an Airflow connection of type ``make`` (its fields, its extras).
+        """The settings of an Airflow connection of type ``make``: ``host`` is the base URL, with ``port``.
 
-        ``host`` is the API base URL (empty: ``https://makesms.fr/``); ``port``, when set, is
-        added to it. Extras: ``default_region``, ``connect_timeout``, ``read_timeout`` (or
-        ``timeout`` for both), ``total_timeout``, ``endpoints`` (path overrides, spec
-        decision 2). The UI may store them with the old ``extra__make__`` prefix.
+        Extras (perhaps with the UI's old ``extra__make__`` prefix): ``default_region``,
+        ``connect_timeout``, ``read_timeout`` (or ``timeout`` for both), ``total_timeout``,
+        ``endpoints`` (path overrides, spec decision 2).
         """
         extras = _json_object("extra", extra or {}).items()
         values = {key.removeprefix("extra__make__"): item for key, item in extras if item not in ("", None)}
@@ -164,11 +160,8 @@ class ClientSettings:
 
     @property
     def may_use_proxy(self) -> bool:
-        """The one proxy policy of both drivers: never for loopback (all of 127.0.0.0/8 and ::1).
-
-        Plain http:// is allowed only to loopback (spec decision 12), and a proxy would see
-        the password in clear; https:// goes through a proxy as a CONNECT tunnel, encrypted.
-        """
+        """The one proxy policy of both drivers: never for loopback (127.0.0.0/8, ::1), the only
+        host plain http:// may reach (a proxy would see its password); https:// is tunnelled."""
         return not _is_loopback(urlsplit(self.base_url).hostname or "")
 
     def path_for(self, endpoint: str, default_path: str) -> str:

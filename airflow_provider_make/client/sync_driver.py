@@ -166,18 +166,13 @@ class MakeClient:
         self._session = session
         guard_http_loggers(settings.password)
 
-    def __repr__(self) -> str:
-        return f"MakeClient({self.settings!r})"
-
     @property
     def session(self) -> requests.Session:
-        """The session, opened on first use."""
         if self._session is None:
             self._session = _watched_session(self.settings.may_use_proxy)
         return self._session
 
     def close(self) -> None:
-        """Close the pooled connections."""
         if self._session is not None:
             self._session.close()
             self._session = None
