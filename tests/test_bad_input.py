@@ -23,8 +23,8 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
+from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeValidationError
 from airflow_provider_make.compat import AirflowFailException
-from airflow_provider_make.exceptions import MakeConfigurationError, MakeError, MakeValidationError
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import Sandbox
 

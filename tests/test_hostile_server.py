@@ -27,8 +27,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from airflow_provider_make.client.errors import MakeError, MakeTransportError
 from airflow_provider_make.compat import AirflowException, AirflowFailException
-from airflow_provider_make.exceptions import MakeError, MakeTransportError
 from airflow_provider_make.hooks.make import MakeHook
 from airflow_provider_make.notifications.make import MakeSmsNotifier
 from airflow_provider_make.triggers.make import MakeTrackingTrigger
@@ -193,7 +193,7 @@ def statm(field):
         return int(f.read().split()[field]) * os.sysconf("SC_PAGE_SIZE")
 
 import defusedxml.ElementTree, gzip, httpx, requests, zlib  # noqa: imported before measuring
-from airflow_provider_make.exceptions import MakeError, MakeTransportError
+from airflow_provider_make.client.errors import MakeError, MakeTransportError
 from airflow_provider_make.hooks.make import MakeHook
 
 call = sys.argv[1]

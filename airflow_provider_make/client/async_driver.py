@@ -1,14 +1,11 @@
 """The asynchronous driver: moves the pipeline's bytes over ``httpx``, for the triggerer.
 
-Everything but I/O is in :mod:`.pipeline`. A triggerer runs thousands of waits in one
-event loop, so every caller on a loop shares one :class:`_LoopPool`: its
-HTTP clients (a few small connection pools) and a semaphore that keeps the requests in
-flight below their connections. httpcore's pool scans every queued request against every
-connection, so letting a thousand requests queue inside it costs CPU quadratic in their
-number; queued on the semaphore, each costs the same.
-
-The total deadline is the event loop's own: the transmission runs under a timeout and
-is cancelled when it passes, whatever the server trickles.
+A triggerer runs thousands of waits in one event loop, so every caller on a loop shares
+one :class:`_LoopPool`: a few small HTTP clients, and a semaphore that keeps the requests
+in flight below their connections. httpcore's pool scans every queued request against
+every connection, so a thousand requests queued inside it cost CPU quadratic in their
+number; queued on the semaphore, each costs the same. The total deadline is the event
+loop's own: the transmission is cancelled when it passes, whatever the server trickles.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ import contextlib
 import ssl
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from airflow_provider_make.client import pipeline
@@ -37,9 +34,8 @@ T = TypeVar("T")
 #: Requests in flight at once on one event loop (a campaign's loop may ask for more).
 #: 16 polls in flight serve 1,000 waits polling every 10 s across a 150 ms round trip.
 MAX_IN_FLIGHT = 16
-#: Connections per ``httpx.AsyncClient``. httpcore's pool re-checks every connection
-#: against every other on each request (quadratic in its size), so the loop's
-#: connections are spread over several small clients rather than one large one.
+#: Connections per ``httpx.AsyncClient``: httpcore's pool re-checks every connection against
+#: every other on each request, so the loop's are spread over several small clients.
 SHARD_SIZE = 4
 
 
@@ -49,16 +45,13 @@ class _Shard:
     busy: int = 0
 
 
-@dataclass
 class _LoopPool:
     """What every client on one event loop shares: the in-flight bound and the HTTP clients."""
 
-    size: int = MAX_IN_FLIGHT
-    slots: asyncio.Semaphore = field(init=False)
-    shards: dict[bool, list[_Shard]] = field(default_factory=dict)  # by "may use a proxy"
-
-    def __post_init__(self) -> None:
-        self.slots = asyncio.Semaphore(self.size)
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.slots = asyncio.Semaphore(size)
+        self.shards: dict[bool, list[_Shard]] = {}  # by "may use a proxy"
 
     @contextlib.asynccontextmanager
     async def lease(self, may_use_proxy: bool) -> AsyncIterator[httpx.AsyncClient]:
@@ -72,25 +65,20 @@ class _LoopPool:
                 shard.busy -= 1
 
     def _shards(self, may_use_proxy: bool) -> list[_Shard]:
-        import httpx
-
         shards = self.shards.setdefault(may_use_proxy, [])
         shards[:] = [shard for shard in shards if not shard.client.is_closed]
-        # One TLS context for the loop's clients: loading the CA bundle costs ~30 ms each.
-        tls = (
-            httpx.create_ssl_context(trust_env=may_use_proxy)
-            if len(shards) * SHARD_SIZE < self.size
-            else None
-        )
-        while len(shards) * SHARD_SIZE < self.size:
-            client = httpx.AsyncClient(
-                verify=tls or True,
-                trust_env=may_use_proxy,  # the one proxy policy: ClientSettings.may_use_proxy
-                headers={"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING},
-                limits=httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE),
-                follow_redirects=False,
-            )
-            shards.append(_Shard(client))
+        if len(shards) * SHARD_SIZE < self.size:
+            import httpx
+
+            tls = httpx.create_ssl_context(trust_env=may_use_proxy)  # one for all: ~30 ms each
+            headers = {"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING}
+            limits = httpx.Limits(max_connections=SHARD_SIZE, max_keepalive_connections=SHARD_SIZE)
+            while len(shards) * SHARD_SIZE < self.size:
+                # trust_env: the one proxy policy, ClientSettings.may_use_proxy
+                client = httpx.AsyncClient(
+                    verify=tls, trust_env=may_use_proxy, headers=headers, limits=limits
+                )
+                shards.append(_Shard(client))
         return shards
 
     async def aclose(self) -> None:
@@ -105,11 +93,7 @@ _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakre
 
 
 def loop_pool(max_in_flight: int = MAX_IN_FLIGHT) -> _LoopPool:
-    """The running event loop's pool, created on first use with ``max_in_flight`` slots.
-
-    A loop of its own (a campaign's, in a worker) may ask for more slots by calling this
-    first; later calls get the pool as it was made.
-    """
+    """The running event loop's pool, made by the first call (a campaign's loop asks for more slots)."""
     loop = asyncio.get_running_loop()
     pool = _POOLS.get(loop)
     if pool is None:
@@ -118,65 +102,54 @@ def loop_pool(max_in_flight: int = MAX_IN_FLIGHT) -> _LoopPool:
 
 
 class AsyncMakeClient:
-    """The asynchronous driver of the request pipeline: ``await request(call)``."""
+    """The asynchronous driver: ``await request(call)`` returns the call's result."""
 
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
         guard_http_loggers(settings.password)
 
-    def __repr__(self) -> str:
-        return f"AsyncMakeClient({self.settings!r})"
-
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        exchange = pipeline.Exchange(call, self.settings)
-        step = exchange.first()
-        while not isinstance(step, pipeline.Done):
-            if isinstance(step, Transmit):
-                step = exchange.next(await self._transmit(step))
-            else:
-                await asyncio.sleep(step.seconds)
-                step = exchange.next(None)
+        steps = pipeline.exchange(call, self.settings)
+        step = next(steps)
+        while isinstance(step, Transmit):
+            step = steps.send(await self._transmit(step))
         return step.value
 
     async def _transmit(self, step: Transmit) -> Answer | Failure:
         import httpx
 
+        if step.wait:
+            await asyncio.sleep(step.wait)
         remaining = step.deadline - time.monotonic()
         if remaining <= 0:
             return Failure(Cause.DEADLINE)
         pool = loop_pool()
         timeout = httpx.Timeout(step.read_timeout(self.settings), connect=self.settings.connect_timeout)
         url = pipeline.build_url(self.settings, step.call)
-        failure: Failure | None = None
         try:
             return await asyncio.wait_for(_fetch(pool, self.settings.may_use_proxy, url, timeout), remaining)
-        except asyncio.TimeoutError:
-            failure = Failure(Cause.DEADLINE)
-        except httpx.HTTPError as exc:
-            failure = Failure(_cause(exc), type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - e.g. httpx.InvalidURL, whose message quotes the URL
-            failure = Failure(Cause.OTHER, type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - any: e.g. httpx.InvalidURL's message quotes the URL
+            return Failure(_cause(exc), type(exc).__name__)
         finally:
             url = ""  # even a cancellation must not leave the URL in a traceback frame
-        return failure
 
 
 async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:
-    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as response:
-        body = pipeline.BodyBuffer()
-        async for chunk in response.aiter_raw():
-            if body.add(chunk):
+    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as reply:
+        answer = Answer(reply.status_code, reply.reason_phrase, reply.headers.get("Content-Encoding"))
+        async for chunk in reply.aiter_raw():
+            if answer.add(chunk):
                 break
-        return body.answer(
-            response.status_code, response.reason_phrase, response.headers.get("Content-Encoding")
-        )
+        return answer
 
 
 def _cause(exc: Exception) -> Cause:
-    """What an ``httpx`` exception says happened; TLS failures as in the sync driver."""
+    """What an exception says happened (``wait_for``'s timeout: the deadline); TLS as in the sync driver."""
     import httpx
 
+    if isinstance(exc, asyncio.TimeoutError):
+        return Cause.DEADLINE
     context: BaseException | None = exc
     while context is not None:
         if isinstance(context, ssl.SSLError):

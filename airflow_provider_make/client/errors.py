@@ -1,15 +1,14 @@
 """The exceptions of the client layer: one base class, one class per error family.
 
-Every exception carries ``result_code`` (``None`` when the API did not answer one) and
-``action`` (what a task should do: fail at once, retry later, keep waiting), which comes
-from its family's row in :mod:`.result_codes`, the one table that says it. Messages are
-plain English, name the argument at fault, and never contain a URL: the password
-travels in the query string (spec decision 12).
+Every exception carries ``result_code`` (None when the API answered none) and ``action``
+(fail at once, retry later, keep waiting), from its family's row in :mod:`.result_codes`.
+Messages are plain English, name the argument at fault, and never contain a URL: the
+password travels in the query string (spec decision 12).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from airflow_provider_make.client.result_codes import Action, Family, describe
 
@@ -19,68 +18,53 @@ class MakeError(Exception):
 
     family: ClassVar[Family] = Family.SERVICE
 
+    def __init_subclass__(cls, family: Family | None = None) -> None:
+        super().__init_subclass__()
+        if family is not None:
+            cls.family = family
+
     def __init__(self, message: str, *, result_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.result_code = result_code
-
-    def __str__(self) -> str:
-        return self.message
 
     @property
     def action(self) -> Action:
         """What a task does about this error: its family's action."""
         return self.family.action
 
-    @property
-    def should_retry(self) -> bool:
-        """Whether the same exchange may be tried again at once (only what surely sent nothing)."""
-        return False
-
     def to_event(self) -> dict[str, Any]:
         """A JSON-safe form, for a trigger's event; :func:`error_from_event` rebuilds it."""
         name = next(cls.__name__ for cls in type(self).__mro__ if cls.__name__ in _BY_NAME)
-        return {"error": name, "message": self.message, **_extras(self)}
+        extras = {name: getattr(self, name) for name in _EXTRAS if hasattr(self, name)}
+        return {"error": name, "message": self.message, **extras}
 
 
 class MakeApiError(MakeError):
-    """A request was refused: by the API (``result_code`` says why) or, for
-    :class:`MakeValidationError`, by the checks made before sending (``result_code`` None)."""
+    """A request was refused: by the API (``result_code`` says why) or, before sending, by the checks."""
 
     def __init__(self, message: str, *, result_code: int | None = None, request: str = "") -> None:
         super().__init__(message, result_code=result_code)
         self.request = request  # "makeSms+", "tracking", ...: never a URL
 
 
-class MakeAuthError(MakeApiError):
+class MakeAuthError(MakeApiError, family=Family.AUTH):
     """101: wrong login or password. Retrying cannot help."""
 
-    family = Family.AUTH
 
-
-class MakeCreditError(MakeApiError):
+class MakeCreditError(MakeApiError, family=Family.CREDIT):
     """102: not enough credit for this request. Retrying cannot help."""
 
-    family = Family.CREDIT
 
-
-class MakeInvalidArgumentError(MakeApiError):
+class MakeInvalidArgumentError(MakeApiError, family=Family.INVALID_ARGUMENT):
     """An argument is wrong: refused by the API (100, 103-109) or by the checks before sending.
 
-    ``argument`` names the argument at fault, in the vocabulary of whoever is reading:
-    the hook's parameter name for checks made before sending (``caller``,
-    ``delay_seconds``), the API's argument for codes the API answered (``to``, ``insec``).
+    ``argument`` is in the reader's vocabulary: the hook's parameter for checks made before
+    sending (``caller``, ``delay_seconds``), the API's for codes it answered (``to``, ``insec``).
     """
 
-    family = Family.INVALID_ARGUMENT
-
     def __init__(
-        self,
-        message: str,
-        *,
-        result_code: int | None = None,
-        request: str = "",
-        argument: str | None = None,
+        self, message: str, *, result_code: int | None = None, request: str = "", argument: str | None = None
     ) -> None:
         super().__init__(message, result_code=result_code, request=request)
         self.argument = argument
@@ -90,31 +74,23 @@ class MakeValidationError(MakeInvalidArgumentError, ValueError):
     """An argument was refused before any request was sent (``result_code`` is None)."""
 
 
-class MakeTrackingNotReadyError(MakeApiError):
+class MakeTrackingNotReadyError(MakeApiError, family=Family.TRACKING_NOT_READY):
     """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
 
-    family = Family.TRACKING_NOT_READY
 
-
-class MakeTrackingUnknownError(MakeApiError):
+class MakeTrackingUnknownError(MakeApiError, family=Family.TRACKING_UNKNOWN):
     """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
 
-    family = Family.TRACKING_UNKNOWN
 
-
-class MakeServiceError(MakeApiError):
+class MakeServiceError(MakeApiError, family=Family.SERVICE):
     """0, 111 or a code the document does not list: a failure on the service's side."""
-
-    family = Family.SERVICE
 
 
 class MakeTransportError(MakeError):
     """The exchange with the API broke: no connection, a timeout, an HTTP error, or garbage.
 
-    ``may_have_been_accepted`` is True when a request that spends credits may have
-    reached the API before things broke: sending it again could ring a phone twice, so
-    the task must fail rather than retry (spec decision 13). It is False for reads and
-    for requests that never left this machine, which are safe to retry.
+    ``may_have_been_accepted``: a request that spends credits may have reached the API, so
+    sending it again could ring a phone twice; the task fails rather than retries (spec decision 13).
     """
 
     def __init__(self, message: str, *, may_have_been_accepted: bool) -> None:
@@ -125,46 +101,29 @@ class MakeTransportError(MakeError):
     def action(self) -> Action:
         return Action.FAIL if self.may_have_been_accepted else Action.RETRY
 
-    @property
-    def should_retry(self) -> bool:
-        return not self.may_have_been_accepted
 
-
-class MakeConfigurationError(MakeError):
+class MakeConfigurationError(MakeError, family=Family.CONFIGURATION):
     """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
-
-    family = Family.CONFIGURATION
-
-
-_Error = TypeVar("_Error", bound=MakeError)
-
-
-def _with_subclasses(cls: type[_Error]) -> list[type[_Error]]:
-    return [cls, *(sub for child in cls.__subclasses__() for sub in _with_subclasses(child))]
 
 
 # Built on import, so they hold this module's classes only (not the ones exceptions.py makes).
-_BY_NAME = {cls.__name__: cls for cls in _with_subclasses(MakeError)}
-# The class for each family a result code can have: the one that declares that family.
-_CLASS_BY_FAMILY = {cls.family: cls for cls in _with_subclasses(MakeApiError) if "family" in vars(cls)}
-_EXTRA_ATTRIBUTES = ("result_code", "request", "argument", "may_have_been_accepted")
-
-
-def _extras(error: MakeError) -> dict[str, Any]:
-    return {name: getattr(error, name) for name in _EXTRA_ATTRIBUTES if hasattr(error, name)}
+_BY_NAME = {
+    name: cls for name, cls in globals().items() if isinstance(cls, type) and issubclass(cls, MakeError)
+}
+# The class for each family a result code can have: the one that declares it.
+_CLASS_BY_FAMILY = {
+    cls.family: cls for cls in _BY_NAME.values() if issubclass(cls, MakeApiError) and "family" in vars(cls)
+}
+_EXTRAS = ("result_code", "request", "argument", "may_have_been_accepted")
 
 
 def error_from_event(event: dict[str, Any]) -> MakeError:
     """Rebuild the error that :meth:`MakeError.to_event` described (unknown names: a service error)."""
     cls = _BY_NAME.get(str(event.get("error")), MakeServiceError)
     error = cls.__new__(cls)
-    message = str(event.get("message") or "the trigger reported an error without a message")
-    Exception.__init__(error, message)
-    error.message = message
-    error.result_code = None
-    for name in _EXTRA_ATTRIBUTES:
-        if name in event:
-            setattr(error, name, event[name])
+    error.message = str(event.get("message") or "the trigger reported an error without a message")
+    error.args = (error.message,)
+    vars(error).update({"result_code": None, **{name: event[name] for name in _EXTRAS if name in event}})
     if isinstance(error, MakeTransportError):
         error.may_have_been_accepted = bool(event.get("may_have_been_accepted"))
     return error
@@ -174,7 +133,6 @@ def error_for_code(result_code: int, request: str) -> MakeApiError:
     """Build the exception for a ``failed`` answer carrying ``result_code``."""
     row = describe(result_code)
     if row.family is Family.ACCEPTED:
-        # A success code inside a "failed" answer: the answer contradicts itself.
         message = (
             f"{request} failed although the API gave result code {result_code} "
             f"({row.meaning}); the answer contradicts itself, so nothing can be assumed"

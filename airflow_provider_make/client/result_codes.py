@@ -1,7 +1,7 @@
 """Every ``result_code`` of the make API v1.7 and what it means for a task.
 
-The table is the document's section 12. The ``action`` column is the project's reading
-(spec decision 11): what a task should do when it meets the code.
+The table is the document's section 12; the hints, and each family's action (what a task
+does when it meets the code, spec decision 11), are the project's reading.
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ class Action(str, enum.Enum):
 
 
 class Family(str, enum.Enum):
-    """The family of an outcome; each failed family has its exception class.
-
-    :attr:`action` is the one place that says what a task does about a family: the
-    exceptions, the Airflow exceptions and the trigger's events all read it.
-    """
+    """The family of an outcome; each failed family has its exception class."""
 
     ACCEPTED = "accepted"
     AUTH = "auth"
@@ -37,13 +33,11 @@ class Family(str, enum.Enum):
 
     @property
     def action(self) -> Action:
-        """What a task does when it meets this family (spec decision 11)."""
-        return _ACTIONS[self]
+        """What a task does about this family: the one place that says it (spec decision 11)."""
+        return _ACTIONS.get(self, Action.FAIL)
 
 
-# Every family fails at once but these three.
-_ACTIONS = {
-    **dict.fromkeys(Family, Action.FAIL),
+_ACTIONS = {  # every other family fails at once
     Family.ACCEPTED: Action.SUCCEED,
     Family.TRACKING_NOT_READY: Action.WAIT,
     Family.SERVICE: Action.RETRY,
@@ -57,7 +51,7 @@ class ResultCode:
     code: int
     meaning: str  # in English, from the document's French
     family: Family
-    argument: str | None = None  # the argument at fault, for the invalid-argument codes
+    argument: str | None = None  # the argument at fault: login/pwd, id, or an invalid argument
     hint: str = ""  # what the user can do about it
 
     @property
@@ -66,97 +60,66 @@ class ResultCode:
         return self.family.action
 
 
-def _accepted(code: int, meaning: str) -> ResultCode:
-    return ResultCode(code, meaning, Family.ACCEPTED)
-
-
-def _invalid(code: int, argument: str, meaning: str, hint: str) -> ResultCode:
-    return ResultCode(code, meaning, Family.INVALID_ARGUMENT, argument, hint)
-
-
-def _service(code: int, meaning: str, hint: str) -> ResultCode:
-    return ResultCode(code, meaning, Family.SERVICE, hint=hint)
-
-
-def _tracking(code: int, family: Family, meaning: str, hint: str) -> ResultCode:
-    return ResultCode(code, meaning, family, "id", hint)
-
-
-_TABLE: tuple[ResultCode, ...] = (
-    _service(0, "general error", "a failure on the make service's side; the same request may work later"),
-    _accepted(8, "makeCall request accepted"),
-    _accepted(9, "makeCall request with a delay accepted"),
-    _accepted(18, "makeRing request accepted"),
-    _accepted(19, "makeRing request with a delay accepted"),
-    _accepted(28, "makeSms request accepted"),
-    _accepted(29, "makeSms request with a delay accepted"),
-    _accepted(38, "makeSms+ request accepted"),
-    _accepted(39, "makeSms+ request with a delay accepted"),
-    _accepted(58, "makeCall+ request accepted"),
-    _accepted(59, "makeCall+ request with a delay accepted"),
-    _accepted(78, "makeRing+ request accepted, with or without a delay"),
-    _accepted(681, "makeRingun request accepted"),
-    _accepted(691, "makeRingun request with a delay accepted"),
-    _invalid(100, "arguments", "syntax error", "check the list of arguments and their encoding"),
-    ResultCode(
-        101,
-        "wrong login or password",
-        Family.AUTH,
-        "login/pwd",
-        "check the account e-mail and password of the connection",
-    ),
-    ResultCode(
-        102,
-        "insufficient credit",
-        Family.CREDIT,
-        hint="top up the account on makesms.fr before running again",
-    ),
-    _invalid(103, "from/prefix", "bad caller or sender (from) or country prefix", "check the number"),
-    _invalid(104, "to", "bad callee or recipient (to)", "check the number"),
-    _invalid(105, "insec", "bad delay (insec)", "the delay is whole seconds from 0 to 7200"),
-    _invalid(106, "duration", "bad duration", "the duration is whole minutes from 1 to 10"),
-    _invalid(
-        107,
-        "engage",
-        "bad engage argument",
-        "makeCall+ needs the commitment to tell both parties the call is recorded",
-    ),
-    _invalid(108, "txt", "bad catalog code (txt)", "use a code from the account's SMS catalog"),
-    _invalid(
-        109,
-        "msg/list",
-        "bad message (msg) or callee list (list)",
-        "messages use the GSM 03.38 basic alphabet; a list holds 1 to 100 national numbers",
-    ),
-    _tracking(
-        110,
-        Family.TRACKING_UNKNOWN,
-        "unknown tracking id, or tracking older than one month",
-        "tracking is kept for one month after the request",
-    ),
-    _service(
-        111,
-        "contact make to solve this problem",
-        "a failure on the make service's side; contact makesms.fr if it lasts",
-    ),
-    _tracking(
+#: The document's table: code, family (the project's reading), argument at fault, meaning.
+_DOCUMENT: tuple[tuple[int, Family, str | None, str], ...] = (
+    (0, Family.SERVICE, None, "general error"),
+    (8, Family.ACCEPTED, None, "makeCall request accepted"),
+    (9, Family.ACCEPTED, None, "makeCall request with a delay accepted"),
+    (18, Family.ACCEPTED, None, "makeRing request accepted"),
+    (19, Family.ACCEPTED, None, "makeRing request with a delay accepted"),
+    (28, Family.ACCEPTED, None, "makeSms request accepted"),
+    (29, Family.ACCEPTED, None, "makeSms request with a delay accepted"),
+    (38, Family.ACCEPTED, None, "makeSms+ request accepted"),
+    (39, Family.ACCEPTED, None, "makeSms+ request with a delay accepted"),
+    (58, Family.ACCEPTED, None, "makeCall+ request accepted"),
+    (59, Family.ACCEPTED, None, "makeCall+ request with a delay accepted"),
+    (78, Family.ACCEPTED, None, "makeRing+ request accepted, with or without a delay"),
+    (681, Family.ACCEPTED, None, "makeRingun request accepted"),
+    (691, Family.ACCEPTED, None, "makeRingun request with a delay accepted"),
+    (100, Family.INVALID_ARGUMENT, "arguments", "syntax error"),
+    (101, Family.AUTH, "login/pwd", "wrong login or password"),
+    (102, Family.CREDIT, None, "insufficient credit"),
+    (103, Family.INVALID_ARGUMENT, "from/prefix", "bad caller or sender (from) or country prefix"),
+    (104, Family.INVALID_ARGUMENT, "to", "bad callee or recipient (to)"),
+    (105, Family.INVALID_ARGUMENT, "insec", "bad delay (insec)"),
+    (106, Family.INVALID_ARGUMENT, "duration", "bad duration"),
+    (107, Family.INVALID_ARGUMENT, "engage", "bad engage argument"),
+    (108, Family.INVALID_ARGUMENT, "txt", "bad catalog code (txt)"),
+    (109, Family.INVALID_ARGUMENT, "msg/list", "bad message (msg) or callee list (list)"),
+    (110, Family.TRACKING_UNKNOWN, "id", "unknown tracking id, or tracking older than one month"),
+    (111, Family.SERVICE, None, "contact make to solve this problem"),
+    (
         112,
         Family.TRACKING_NOT_READY,
+        "id",
         "too early: the tracking log exists at the earliest 10 seconds after the id was issued",
-        "ask again a little later",
     ),
 )
-
-RESULT_CODES: dict[int, ResultCode] = {row.code: row for row in _TABLE}
+#: What the user can do about a code: the project's words, not the document's.
+_HINTS = {
+    0: "a failure on the make service's side; the same request may work later",
+    100: "check the list of arguments and their encoding",
+    101: "check the account e-mail and password of the connection",
+    102: "top up the account on makesms.fr before running again",
+    103: "check the number",
+    104: "check the number",
+    105: "the delay is whole seconds from 0 to 7200",
+    106: "the duration is whole minutes from 1 to 10",
+    107: "makeCall+ needs the commitment to tell both parties the call is recorded",
+    108: "use a code from the account's SMS catalog",
+    109: "messages use the GSM 03.38 basic alphabet; a list holds 1 to 100 national numbers",
+    110: "tracking is kept for one month after the request",
+    111: "a failure on the make service's side; contact makesms.fr if it lasts",
+    112: "ask again a little later",
+}
+RESULT_CODES: dict[int, ResultCode] = {
+    code: ResultCode(code, meaning, family, argument, _HINTS.get(code, ""))
+    for code, family, argument, meaning in _DOCUMENT
+}
 
 
 def describe(code: int) -> ResultCode:
     """The row for ``code``; a code the document does not list is a service failure."""
-    if code in RESULT_CODES:
-        return RESULT_CODES[code]
-    return ResultCode(
-        code,
-        "a result code that the make API v1.7 document does not list",
-        Family.SERVICE,
-        hint="the API may have changed; the same request may work later",
-    )
+    unlisted = "a result code that the make API v1.7 document does not list"
+    hint = "the API may have changed; the same request may work later"
+    return RESULT_CODES.get(code) or ResultCode(code, unlisted, Family.SERVICE, hint=hint)

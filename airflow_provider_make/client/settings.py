@@ -26,12 +26,9 @@ _ENDPOINTS = {kind.endpoint for kind in RequestKind} | {"tracking", "credits"}
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    with contextlib.suppress(ValueError):
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    return False
 
 
 def normalise_base_url(raw: str | None) -> str:
@@ -73,14 +70,8 @@ def _seconds(name: str, value: object, default: float) -> float:
     if value is None or value == "":
         return default
     number = math.nan
-    if isinstance(value, bool):
-        pass
-    elif isinstance(value, int):
-        number = float(value) if abs(value) <= 10**6 else math.inf  # float(10**400) overflows
-    elif isinstance(value, float):
-        number = value
-    elif isinstance(value, str) and len(value) <= 20:
-        with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError):  # also from str() of an int of over 4,300 digits
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and len(str(value)) <= 20:
             number = float(value)
     if not 0 < number <= MAX_TIMEOUT:  # also refuses NaN
         raise MakeConfigurationError(
@@ -105,20 +96,16 @@ class ClientSettings:
     total_timeout: float | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
-        for name in ("login", "password"):
+        url = normalise_base_url(self.base_url)
+        for name, what in (("login", "e-mail address"), ("password", "password")):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
-                raise MakeConfigurationError(
-                    f"the connection has no {name}: set the make account's "
-                    + ("e-mail address" if name == "login" else "password")
-                )
+                raise MakeConfigurationError(f"the connection has no {name}: set the make account's {what}")
         connect = _seconds("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)
         read = _seconds("read_timeout", self.read_timeout, DEFAULT_READ_TIMEOUT)
         total = _seconds("total_timeout", self.total_timeout, connect + read)
-        object.__setattr__(self, "connect_timeout", connect)
-        object.__setattr__(self, "read_timeout", read)
-        object.__setattr__(self, "total_timeout", total)
+        # Frozen: the checked values go in past __setattr__.
+        vars(self).update(base_url=url, connect_timeout=connect, read_timeout=read, total_timeout=total)
         if self.default_region is not None:
             region = self.default_region.strip().upper() if isinstance(self.default_region, str) else ""
             if len(region) != 2 or not region.isascii() or not region.isalpha():
@@ -126,7 +113,7 @@ class ClientSettings:
                     "default_region must be a two-letter country code like 'FR', "
                     f"got {shown(self.default_region)}"
                 )
-            object.__setattr__(self, "default_region", region)
+            vars(self)["default_region"] = region
         if not isinstance(self.endpoints, Mapping):
             raise MakeConfigurationError(
                 'endpoints must be an object of paths like {"ring_plus": "apimakeringplus.php"}, '
@@ -146,20 +133,17 @@ class ClientSettings:
     def from_connection(
         cls, *, login: str | None, password: str | None, host: str | None, port: int | None, extra: object
     ) -> ClientSettings:
-        """The settings of an Airflow connection of type ``make`` (its fields, its extras).
+        """The settings of an Airflow connection of type ``make``: ``host`` is the base URL, with ``port``.
 
-        ``host`` is the API base URL (empty: ``https://makesms.fr/``); ``port``, when set, is
-        added to it. Extras: ``default_region``, ``connect_timeout``, ``read_timeout`` (or
-        ``timeout`` for both), ``total_timeout``, ``endpoints`` (path overrides, spec
-        decision 2). The UI may store them with the old ``extra__make__`` prefix.
+        Extras (perhaps with the UI's old ``extra__make__`` prefix): ``default_region``,
+        ``connect_timeout``, ``read_timeout`` (or ``timeout`` for both), ``total_timeout``,
+        ``endpoints`` (path overrides, spec decision 2).
         """
-        extras = _json_object("extra", extra or {})
-        values = {key.removeprefix("extra__make__"): item for key, item in extras.items()}
-        values = {key: item for key, item in values.items() if item not in ("", None)}
+        extras = _json_object("extra", extra or {}).items()
+        values = {key.removeprefix("extra__make__"): item for key, item in extras if item not in ("", None)}
         endpoints = values.get("endpoints", {})
         timeout: Any = values.get("timeout")
-        if timeout is not None:
-            _seconds("timeout", timeout, DEFAULT_READ_TIMEOUT)  # named as the user wrote it
+        _seconds("timeout", timeout, 0.0)  # checked under the name the user wrote
         return cls(
             login=(login or "").strip(),
             password=password or "",
@@ -175,18 +159,10 @@ class ClientSettings:
         return f"ClientSettings(login={self.login!r}, password='***', base_url={self.base_url!r})"
 
     @property
-    def host(self) -> str:
-        """The API's host name, lower case."""
-        return urlsplit(self.base_url).hostname or ""
-
-    @property
     def may_use_proxy(self) -> bool:
-        """The one proxy policy of both drivers: never for loopback (all of 127.0.0.0/8 and ::1).
-
-        Plain http:// is allowed only to loopback (spec decision 12), and a proxy would see
-        the password in clear; https:// goes through a proxy as a CONNECT tunnel, encrypted.
-        """
-        return not _is_loopback(self.host)
+        """The one proxy policy of both drivers: never for loopback (127.0.0.0/8, ::1), the only
+        host plain http:// may reach (a proxy would see its password); https:// is tunnelled."""
+        return not _is_loopback(urlsplit(self.base_url).hostname or "")
 
     def path_for(self, endpoint: str, default_path: str) -> str:
         """The path of an endpoint, honouring the connection's overrides."""

@@ -1,15 +1,12 @@
 """The synchronous driver: moves the pipeline's bytes with one reused ``requests.Session``.
 
-Everything but I/O is in :mod:`.pipeline`. This module sends a :class:`Transmit` step,
-streams the raw body up to the cap, and names the cause of a failure. The URL carrying
-the password exists here only as a local variable; no exception of ``requests`` (whose
-messages quote it) leaves this module, and none is chained.
+The URL carrying the password exists here only as a local variable; no exception of
+``requests`` (whose messages quote it) leaves this module, and none is chained.
 
 ``requests`` has no total timeout: its read timeout applies to each socket read, so a
 server trickling one byte a second could hold a call for ever. A watchdog thread shuts
 the socket of an exchange that outlives its deadline, which makes the blocked read fail
-at once; the socket is known through the connection classes below, which note it when
-they open it and when they send on it.
+at once; the connection classes below tell it the socket when they open or send on it.
 """
 
 from __future__ import annotations
@@ -67,7 +64,7 @@ class _Watchdog:
         self.current = threading.local()
 
     def watch(self, deadline: float) -> _Watch:
-        """Start watching the calling thread's exchange."""
+        """Start watching the calling thread's exchange, until :meth:`release`."""
         watch = _Watch(deadline)
         self.current.watch = watch
         with self._wake:
@@ -80,7 +77,6 @@ class _Watchdog:
         return watch
 
     def release(self, watch: _Watch) -> None:
-        """Stop watching (the exchange is over)."""
         self.current.watch = None
         with self._wake:
             self._watches.discard(watch)
@@ -100,17 +96,13 @@ class _Watchdog:
                 now = time.monotonic()
                 if self._watches:
                     idle_since = now
-                elif now - idle_since > self.IDLE_BEFORE_SLEEP:
-                    self._sleeping = True
-                    self._wake.wait()
-                    self._sleeping = False
-                    continue
-                expired = [watch for watch in self._watches if watch.deadline <= now and not watch.fired]
-                for watch in expired:
-                    watch.fired = True
-                    if watch.sock is not None:
-                        _shut(watch.sock)
-                self._wake.wait(self.TICK)
+                for watch in self._watches:
+                    if watch.deadline <= now and not watch.fired:
+                        watch.fired = True
+                        if watch.sock is not None:
+                            _shut(watch.sock)
+                self._sleeping = now - idle_since > self.IDLE_BEFORE_SLEEP
+                self._wake.wait(None if self._sleeping else self.TICK)
 
 
 def _shut(sock: socket.socket) -> None:
@@ -136,12 +128,10 @@ class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
     pass
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+_POOL_CLASSES = {
+    "http": type("_WatchedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _WatchedHTTPConnection}),
+    "https": type("_WatchedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _WatchedHTTPSConnection}),
+}
 
 
 def _watched_session(may_use_proxy: bool) -> requests.Session:
@@ -153,46 +143,36 @@ def _watched_session(may_use_proxy: bool) -> requests.Session:
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+            self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
             manager = super().proxy_manager_for(proxy, **kwargs)
-            manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+            manager.pool_classes_by_scheme = _POOL_CLASSES
             return manager
 
     session = requests.Session()
     session.headers.update({"User-Agent": pipeline.USER_AGENT, "Accept-Encoding": pipeline.ACCEPT_ENCODING})
-    # The one proxy policy (ClientSettings.may_use_proxy): a session that may not use a proxy
-    # does not read the environment at all (requests would scan it twice per request).
-    session.trust_env = may_use_proxy
+    session.trust_env = may_use_proxy  # ClientSettings.may_use_proxy; False also saves two env scans a call
     for prefix in ("http://", "https://"):
         session.mount(prefix, WatchedAdapter())
     return session
 
 
 class MakeClient:
-    """The synchronous driver of the request pipeline: ``request(call)`` returns the call's result.
-
-    One ``requests.Session`` for the client's life: connections and TLS are reused.
-    """
+    """The synchronous driver: ``request(call)`` returns the call's result; one session for its life."""
 
     def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
         self._session = session
         guard_http_loggers(settings.password)
 
-    def __repr__(self) -> str:
-        return f"MakeClient({self.settings!r})"
-
     @property
     def session(self) -> requests.Session:
-        """The session, opened on first use."""
         if self._session is None:
             self._session = _watched_session(self.settings.may_use_proxy)
         return self._session
 
     def close(self) -> None:
-        """Close the pooled connections."""
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -205,50 +185,39 @@ class MakeClient:
 
     def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        exchange = pipeline.Exchange(call, self.settings)
-        step = exchange.first()
-        while not isinstance(step, pipeline.Done):
-            if isinstance(step, Transmit):
-                step = exchange.next(self._transmit(step))
-            else:
-                time.sleep(step.seconds)
-                step = exchange.next(None)
+        steps = pipeline.exchange(call, self.settings)
+        step = next(steps)
+        while isinstance(step, Transmit):
+            step = steps.send(self._transmit(step))
         return step.value
 
     def _transmit(self, step: Transmit) -> Answer | Failure:
-        import requests
-
+        if step.wait:
+            time.sleep(step.wait)
         if step.deadline <= time.monotonic():
             return Failure(Cause.DEADLINE)
         timeout = (self.settings.connect_timeout, step.read_timeout(self.settings))
         url = pipeline.build_url(self.settings, step.call)
         watch = WATCHDOG.watch(step.deadline)
-        failure: Failure | None = None
         try:
             with self.session.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
-                body = pipeline.BodyBuffer()
-                for chunk in response.raw.stream(_CHUNK, decode_content=False):
-                    if body.add(chunk):
-                        break
-                return body.answer(
+                answer = Answer(
                     response.status_code, response.reason, response.headers.get("Content-Encoding")
                 )
-        except requests.RequestException as exc:
+                for chunk in response.raw.stream(_CHUNK, decode_content=False):
+                    if answer.add(chunk):
+                        break
+                return answer
+        except (HTTPError, HTTPException, OSError, ValueError) as exc:  # requests', or urllib3's mid-body
             failure = Failure(_cause(exc), type(exc).__name__)
-        except (HTTPError, HTTPException, OSError, ValueError) as exc:  # urllib3's own, mid-body
-            failure = Failure(Cause.BROKEN if _is_urllib3(exc) else Cause.OTHER, type(exc).__name__)
         finally:
             url = ""  # even a BaseException (a task timeout) must not leave the URL in a frame
             WATCHDOG.release(watch)
         return Failure(Cause.DEADLINE) if watch.fired else failure
 
 
-def _is_urllib3(exc: Exception) -> bool:
-    return type(exc).__module__.startswith("urllib3")
-
-
 def _cause(exc: Exception) -> Cause:
-    """What a ``requests`` exception says happened."""
+    """What an exception of ``requests`` (or of urllib3, reading the body) says happened."""
     import requests
     from urllib3.exceptions import NameResolutionError, NewConnectionError
 
@@ -260,8 +229,6 @@ def _cause(exc: Exception) -> Cause:
         return Cause.READ_TIMEOUT
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        if isinstance(inner, (NewConnectionError, NameResolutionError)):
-            return Cause.CONNECT
-        return Cause.BROKEN
-    return Cause.OTHER
+        connect = isinstance(getattr(reason, "reason", reason), (NewConnectionError, NameResolutionError))
+        return Cause.CONNECT if connect else Cause.BROKEN
+    return Cause.BROKEN if type(exc).__module__.startswith("urllib3") else Cause.OTHER
