@@ -36,3 +36,13 @@ def to_airflow_exception(error: MakeError) -> MakeError:
     converted.args = error.args
     converted.__dict__.update(error.__dict__)
     return converted
+
+
+def __getattr__(name: str) -> type[MakeError]:
+    """The client errors by this module's name too: ``from ...exceptions import MakeAuthError``."""
+    from airflow_provider_make.client import errors
+
+    found = getattr(errors, name, None)
+    if not (isinstance(found, type) and issubclass(found, MakeError)):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return found
