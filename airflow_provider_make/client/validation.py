@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     import phonenumbers
 
 MAX_DELAY_SECONDS = 7200
-MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 1, 10
-MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS = 2, 10
-MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES = 1, 100
 #: makeSms+'s text, in characters. The document gives no limit; the request is a GET, and
 #: web servers refuse request lines past 8 KiB (Apache's default 8,190 bytes). A GSM
 #: character takes up to 6 bytes once URL-encoded (``é`` is ``%C3%A9``), so 1,000
@@ -35,20 +32,15 @@ MAX_SMS_PLUS_CHARACTERS = 1000
 _MAX_TEXT = 64
 #: A rendered list of 100 numbers is a few KB; far more is not a list of ours.
 _MAX_RENDERED = 100_000
-
 # What people put between digits, after an optional '+' or '(' (never a leading '-').
 _PHONE_CHARS = re.compile(r"^\+?\(?[0-9][0-9 .\-()/]*$")
-_TRACKING_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
-_CATALOG_CODE = re.compile(r"^[0-9]{1,10}$")
-_CALLING_CODE = re.compile(r"[0-9]{1,3}")
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
 def _fail(argument: str, problem: str) -> MakeValidationError:
     return MakeValidationError(f"{argument}: {problem}", argument=argument)
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
 def shown(value: object) -> str:
@@ -62,15 +54,17 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _as_text(argument: str, value: object, what: str) -> str:
+def _as_text(argument: str, value: object, what: str, pattern: str | None = None, rule: str = "") -> str:
+    """A str or int as stripped text, refused when too long, empty or not matching ``pattern``."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
-    too_long = value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT
-    if too_long:
+    if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
         raise _fail(argument, f"{shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
+    if pattern and not re.fullmatch(pattern, text):
+        raise _fail(argument, f"{rule}, got {shown(value)}")
     return text
 
 
@@ -79,14 +73,12 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
     if isinstance(value, bool):
         raise _fail(argument, f"expected a whole number of {unit}, got {value!r}")
     if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
-        number = int(value)
-    elif isinstance(value, int):
-        number = value
-    else:
+        value = int(value)
+    if not isinstance(value, int):
         raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
-    if not low <= number <= high:
-        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(number)}")
-    return number
+    if not low <= value <= high:
+        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
+    return value
 
 
 def flag(value: object, argument: str) -> bool:
@@ -97,12 +89,7 @@ def flag(value: object, argument: str) -> bool:
 
 
 def _bounded_list(argument: str, value: object, low: int, high: int, what: str, request: str) -> list[Any]:
-    """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them.
-
-    A string is what a template renders (``"{{ params.pairs }}"``, an XCom) unless the DAG
-    sets ``render_template_as_native_obj=True``: one holding a list, as JSON or as Python
-    prints it, is read as that list.
-    """
+    """Up to ``high`` items of a list, any iterable (reading at most ``high + 1``) or rendered text."""
     if isinstance(value, str):
         value = rendered_list(argument, value)
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
@@ -115,10 +102,8 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
 
 
 def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> list[Any]:
-    """The list a template rendered as text: JSON, or Python's own printing of a list.
-
-    ``ast.literal_eval`` reads literals only: nothing in the text is evaluated.
-    """
+    """The list a template rendered as text (unless the DAG sets ``render_template_as_native_obj``):
+    JSON, or Python's own printing of a list. ``ast.literal_eval`` evaluates nothing."""
     parsed: object = None
     if len(text) <= max_chars and text.lstrip().startswith(("[", "(")):
         for parse in (json.loads, ast.literal_eval):
@@ -137,18 +122,14 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
 
 
 def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
-    """The ``insec`` delay: None (use the account's saved delay) or 0..7200 seconds.
-
-    Spec decision 3: every delay is in seconds, makeCall+'s included.
-    """
-    if value is None:
-        return None
-    return _whole_number(argument, value, 0, MAX_DELAY_SECONDS, "seconds")
+    """The ``insec`` delay: None (the account's saved delay) or 0..7200 seconds, makeCall+'s
+    included (spec decision 3)."""
+    return None if value is None else _whole_number(argument, value, 0, MAX_DELAY_SECONDS, "seconds")
 
 
 def duration_minutes(value: object, argument: str = "max_duration_minutes") -> int:
     """makeCall+'s ``duration``: 1..10 minutes."""
-    return _whole_number(argument, value, MIN_DURATION_MINUTES, MAX_DURATION_MINUTES, "minutes")
+    return _whole_number(argument, value, 1, 10, "minutes")
 
 
 def recording_notice(value: object, argument: str = "recording_notice") -> None:
@@ -162,19 +143,15 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
-    """makeSms's ``txt``: the code of a message in the account's SMS catalog (digits)."""
-    text = _as_text(argument, value, "a catalog code")
-    if not _CATALOG_CODE.fullmatch(text):
-        raise _fail(argument, f"a catalog code is made of digits only, like '123', got {shown(value)}")
-    return text
+    """makeSms's ``txt``: the code of a message in the account's SMS catalog."""
+    rule = "a catalog code is made of digits only, like '123'"
+    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", rule)
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
-    """An id the API issued: letters and digits."""
-    text = _as_text(argument, value, "a tracking id")
-    if not _TRACKING_ID.fullmatch(text):
-        raise _fail(argument, f"a tracking id is 1 to 64 letters and digits, got {shown(value)}")
-    return text
+    """An id the API issued."""
+    rule = "a tracking id is 1 to 64 letters and digits"
+    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", rule)
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
@@ -188,25 +165,23 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
     if not value.strip():
         raise _fail(argument, "the SMS text is empty")
-    length = len(transliterate(value) if allow_transliteration else value)
-    if length > MAX_SMS_PLUS_CHARACTERS:
+    text = transliterate(value) if allow_transliteration else value
+    if len(text) > MAX_SMS_PLUS_CHARACTERS:
         raise _fail(
             argument,
-            f"the SMS text has {length} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
+            f"the SMS text has {len(text)} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
             "(the request is a URL, and web servers refuse longer ones)",
         )
     bad = forbidden_characters(value, allow_transliteration=allow_transliteration)
     if bad:
-        listed = "; ".join(item.describe() for item in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
-        advice = "" if allow_transliteration else hint
         raise _fail(
             argument,
             f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
-            f"accepts: {listed}{more}{advice}",
+            f"accepts: {'; '.join(bad[:10])}{more}{'' if allow_transliteration else hint}",
         )
-    return transliterate(value) if allow_transliteration else value
+    return text
 
 
 # --------------------------------------------------------------------------- phones
@@ -216,6 +191,18 @@ def _phonenumbers() -> Any:
     import phonenumbers as module  # deferred: ~30 ms and several MB of metadata
 
     return module
+
+
+def _clean(argument: str, value: object) -> tuple[str, str]:
+    """What the user wrote, checked for a phone number's characters, and its digits (and '+')."""
+    raw = _as_text(argument, value, "a phone number")
+    if not _PHONE_CHARS.fullmatch(raw):
+        raise _fail(
+            argument,
+            f"{shown(raw)} is not a phone number: use digits, with the country code first "
+            "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
+        )
+    return raw, re.sub(r"[^0-9+]", "", raw)
 
 
 def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
@@ -228,35 +215,25 @@ def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phone
     return number
 
 
-def _check_valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> None:
+def _valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
+    """The number, once its country's numbering plan accepts it."""
     pn = _phonenumbers()
-    if pn.is_valid_number(number):
-        return
-    reasons = {
-        pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
-        pn.ValidationResult.TOO_SHORT: "it is too short",
-        pn.ValidationResult.TOO_LONG: "it is too long",
-        pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
-    }
-    reason = reasons.get(
-        pn.is_possible_number_with_reason(number),
-        "it is not in use in that country's numbering plan",
-    )
-    raise _fail(
-        argument,
-        f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
-    )
-
-
-def _clean(argument: str, value: object) -> str:
-    raw = _as_text(argument, value, "a phone number")
-    if not _PHONE_CHARS.fullmatch(raw):
+    if not pn.is_valid_number(number):
+        reason = {
+            pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
+            pn.ValidationResult.TOO_SHORT: "it is too short",
+            pn.ValidationResult.TOO_LONG: "it is too long",
+            pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+        }.get(pn.is_possible_number_with_reason(number), "it is not in use in that country's numbering plan")
         raise _fail(
             argument,
-            f"{shown(raw)} is not a phone number: use digits, with the country code first "
-            "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
+            f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
         )
-    return raw
+    return number
+
+
+def _digits(number: phonenumbers.PhoneNumber) -> str:
+    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
 
 
 def international_number(value: object, argument: str, default_region: str | None = None) -> str:
@@ -267,8 +244,7 @@ def international_number(value: object, argument: str, default_region: str | Non
     which country it belongs to, whatever that country's trunk prefix (``06 12 34 56 78``
     in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
     """
-    raw = _clean(argument, value)
-    compact = re.sub(r"[^0-9+]", "", raw)
+    raw, compact = _clean(argument, value)
     if compact.startswith("+"):
         number = _parse(argument, raw, compact, None)
     elif default_region is not None:
@@ -290,12 +266,7 @@ def international_number(value: object, argument: str, default_region: str | Non
                 f"{shown(raw)} is not written the way the API wants it (it would become "
                 f"{_digits(number)}): write it with '+' and its country code",
             )
-    _check_valid(argument, raw, number)
-    return _digits(number)
-
-
-def _digits(number: phonenumbers.PhoneNumber) -> str:
-    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
+    return _digits(_valid(argument, raw, number))
 
 
 def _national_or_international(
@@ -331,7 +302,7 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     raw = _as_text(argument, value, "a country calling code")
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
-    region = pn.region_code_for_country_code(int(digits)) if _CALLING_CODE.fullmatch(digits) else None
+    region = pn.region_code_for_country_code(int(digits)) if re.fullmatch("[0-9]{1,3}", digits) else None
     if region in (None, pn.UNKNOWN_REGION):
         raise _fail(argument, f"{shown(raw)} is not a country calling code (like '33' for France)")
     if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
@@ -350,9 +321,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     ``687345678``, ``06 87 34 56 78`` and ``+33 6 87 34 56 78`` all give ``687345678``
     for prefix ``33``; a number with another country code is refused.
     """
-    raw = _clean(argument, value)
-    compact = re.sub(r"[^0-9+]", "", raw)
-    pn = _phonenumbers()
+    raw, compact = _clean(argument, value)
     if compact.startswith(("+", "00")):
         number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
         if str(number.country_code) != prefix:
@@ -361,32 +330,25 @@ def national_number(value: object, argument: str, prefix: str) -> str:
                 f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
             )
     else:
-        region = pn.region_code_for_country_code(int(prefix))
-        number = _parse(argument, raw, compact, region)
-    _check_valid(argument, raw, number)
-    return str(pn.national_significant_number(number))
+        number = _parse(argument, raw, compact, _phonenumbers().region_code_for_country_code(int(prefix)))
+    return str(_phonenumbers().national_significant_number(_valid(argument, raw, number)))
 
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
     """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
-    items = _bounded_list(
-        "pairs", pairs, MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS, "(caller, callee) pairs", "makeRing+"
-    )
     result = []
-    for index, pair in enumerate(items):
+    for index, pair in enumerate(_bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
         caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
-        callee = international_number(pair[1], f"pairs[{index}] callee", default_region)
-        result.append((caller, callee))
+        result.append((caller, international_number(pair[1], f"pairs[{index}] callee", default_region)))
     return result
 
 
 def ringun_callees(callees: object, prefix: str) -> list[str]:
     """makeRingun's ``list``: 1 to 100 distinct national numbers."""
-    items = _bounded_list("callees", callees, MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES, "callees", "makeRingun")
     result: list[str] = []
-    for index, callee in enumerate(items):
+    for index, callee in enumerate(_bounded_list("callees", callees, 1, 100, "callees", "makeRingun")):
         number = national_number(callee, f"callees[{index}]", prefix)
         if number in result:
             raise _fail(
