@@ -26,17 +26,8 @@ def secret_forms(secret: str) -> set[str]:
     Also its UTF-8 bytes read as latin-1 (``pÃ¤ss`` for ``päss``), the way an HTTP library
     decodes a reason phrase or a header that echoes it, and that form's URL encodings.
     """
-    if not secret:
-        return set()
     utf8 = secret.encode("utf-8")
-    as_latin1 = utf8.decode("latin-1")
     forms = {
-        secret,
-        as_latin1,
-        quote_plus(as_latin1, safe=""),
-        quote(as_latin1, safe=""),
-        quote_plus(secret, safe=""),
-        quote(secret, safe=""),
         quote(secret),  # '/' left alone, as requests does in paths
         quote_plus(quote_plus(secret, safe=""), safe=""),  # encoded twice
         quote_plus(secret, safe="", encoding="latin-1", errors="ignore"),
@@ -47,6 +38,8 @@ def secret_forms(secret: str) -> set[str]:
         repr(secret.encode("latin-1", errors="replace"))[2:-1],  # echoed as latin-1 bytes, logged as bytes
         repr(secret)[1:-1],
     }
+    for text in (secret, utf8.decode("latin-1")):
+        forms |= {text, quote_plus(text, safe=""), quote(text, safe="")}
     # Percent-escapes may come out in lower case (some libraries normalise that way).
     forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), form) for form in forms}
     return {form for form in forms if form}
@@ -85,13 +78,8 @@ class QueryPasswordFilter(logging.Filter):
 
 _FILTER = QueryPasswordFilter()
 _GUARDED_LOGGERS = (
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.response",
-    "urllib3.util.retry",
-    "httpx",
-    "httpcore.http11",
-    "httpcore.connection",
+    *(f"urllib3.{name}" for name in ("connectionpool", "connection", "response", "util.retry")),
+    *("httpx", "httpcore.http11", "httpcore.connection"),
 )
 
 
@@ -99,12 +87,9 @@ def guard_http_loggers(secret: str) -> None:
     """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again)."""
     _KNOWN_SECRETS.update(secret_forms(secret))
     for name in _GUARDED_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+        logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there
     # httpx logs every request at INFO: one line per poll of a thousand waits, or per row of
     # a campaign, each costing more CPU than the request. Unless the deployment chose a
     # level for it, keep its warnings only.
-    httpx_logger = logging.getLogger("httpx")
-    if httpx_logger.level == logging.NOTSET:
-        httpx_logger.setLevel(logging.WARNING)
+    if logging.getLogger("httpx").level == logging.NOTSET:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
