@@ -67,12 +67,6 @@ class _Voice(_Dated):
 
 
 @dataclass(frozen=True)
-class _Message(_Dated):
-    sender: str = field(metadata={"log": "from"})
-    recipient: str = field(metadata={"log": "to"})
-
-
-@dataclass(frozen=True)
 class RingTracking(_Voice):
     """makeRing: finished once ``hung_up_at`` is set; ``answered_at`` None: nobody picked up."""
 
@@ -117,11 +111,9 @@ class CallPlusTracking(CallTracking):
 
 
 @dataclass(frozen=True)
-class SmsTracking(_Message):
-    """makeSms: finished once ``sent_at`` is set."""
-
-    kind = RequestKind.SMS
-    catalog_code: str = field(metadata={"log": "txt"})
+class _Message(_Dated):
+    sender: str = field(metadata={"log": "from"})
+    recipient: str = field(metadata={"log": "to"})
     sent_at: datetime | None = field(metadata={"log": "date_executed"})
     content: str  # decoded from the URL-encoded text the log holds
 
@@ -131,17 +123,19 @@ class SmsTracking(_Message):
 
 
 @dataclass(frozen=True)
+class SmsTracking(_Message):
+    """makeSms: finished once ``sent_at`` is set."""
+
+    kind = RequestKind.SMS
+    catalog_code: str = field(metadata={"log": "txt"})
+
+
+@dataclass(frozen=True)
 class SmsPlusTracking(_Message):
     """makeSms+: finished once sent; the follow-up SMS comes later (``follow_up_sent_at``)."""
 
     kind = RequestKind.SMS_PLUS
-    sent_at: datetime | None = field(metadata={"log": "date_executed"})
-    content: str
     follow_up_sent_at: datetime | None = field(metadata={"log": "x_date_executed"})
-
-    @property
-    def is_finished(self) -> bool:
-        return self.sent_at is not None
 
 
 AnyTracking = (

@@ -70,11 +70,9 @@ def _as_text(argument: str, value: object, what: str, pattern: str | None = None
 
 def _whole_number(argument: str, value: object, low: int, high: int, unit: str) -> int:
     """An int, or a string of digits (what a rendered template gives), within bounds."""
-    if isinstance(value, bool):
-        raise _fail(argument, f"expected a whole number of {unit}, got {value!r}")
     if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
         value = int(value)
-    if not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
     if not low <= value <= high:
         raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
