@@ -1,9 +1,7 @@
-"""Checks every argument before a request leaves, and puts it in the form the API wants.
+"""Checks every argument before any request is built, and puts it in the form the API wants.
 
 A refused argument raises :class:`MakeValidationError` naming the argument and what is
-wrong; since these checks run before any request is built, a refused input sends
-nothing. ``phonenumbers`` is imported on first use so that importing this module (and
-the operators above it) stays cheap.
+wrong. ``phonenumbers`` is imported on first use, so that importing the operators stays cheap.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ _MAX_TEXT = 64
 #: A rendered list of 100 numbers is a few KB; far more is not a list of ours.
 _MAX_RENDERED = 100_000
 # What people put between digits, after an optional '+' or '(' (never a leading '-').
-_PHONE_CHARS = re.compile(r"^\+?\(?[0-9][0-9 .\-()/]*$")
+_PHONE_CHARS = r"\+?\(?[0-9][0-9 .\-()/]*"
 
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
@@ -55,7 +53,7 @@ def shown(value: object) -> str:
 
 
 def _as_text(argument: str, value: object, what: str, pattern: str | None = None, rule: str = "") -> str:
-    """A str or int as stripped text, refused when too long, empty or not matching ``pattern``."""
+    """A str or int as stripped text, refused when too long, empty, or not ``pattern`` (``rule`` says)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
     if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
@@ -64,7 +62,7 @@ def _as_text(argument: str, value: object, what: str, pattern: str | None = None
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
     if pattern and not re.fullmatch(pattern, text):
-        raise _fail(argument, f"{rule}, got {shown(value)}")
+        raise _fail(argument, f"{shown(value)} is not {what}: {rule}")
     return text
 
 
@@ -142,14 +140,12 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
     """makeSms's ``txt``: the code of a message in the account's SMS catalog."""
-    rule = "a catalog code is made of digits only, like '123'"
-    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", rule)
+    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", "digits only, like '123'")
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
     """An id the API issued."""
-    rule = "a tracking id is 1 to 64 letters and digits"
-    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", rule)
+    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", "1 to 64 letters and digits")
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
@@ -182,9 +178,6 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
     return text
 
 
-# --------------------------------------------------------------------------- phones
-
-
 def _phonenumbers() -> Any:
     import phonenumbers as module  # deferred: ~30 ms and several MB of metadata
 
@@ -193,13 +186,8 @@ def _phonenumbers() -> Any:
 
 def _clean(argument: str, value: object) -> tuple[str, str]:
     """What the user wrote, checked for a phone number's characters, and its digits (and '+')."""
-    raw = _as_text(argument, value, "a phone number")
-    if not _PHONE_CHARS.fullmatch(raw):
-        raise _fail(
-            argument,
-            f"{shown(raw)} is not a phone number: use digits, with the country code first "
-            "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
-        )
+    rule = "use digits, with the country code first ('33612345678', '+33 6 12 34 56 78' or '0033612345678')"
+    raw = _as_text(argument, value, "a phone number", _PHONE_CHARS, rule)
     return raw, re.sub(r"[^0-9+]", "", raw)
 
 
