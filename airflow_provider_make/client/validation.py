@@ -32,6 +32,10 @@ _MAX_TEXT = 64
 _MAX_RENDERED = 100_000
 # What people put between digits, after an optional '+' or '(' (never a leading '-').
 _PHONE_CHARS = r"\+?\(?[0-9][0-9 .\-()/]*"
+_PHONE_REFUSAL = (
+    "{} is not a phone number: use digits, with the country code first "
+    "('33612345678', '+33 6 12 34 56 78' or '0033612345678')"
+)
 
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
@@ -52,8 +56,9 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _as_text(argument: str, value: object, what: str, pattern: str | None = None, rule: str = "") -> str:
-    """A str or int as stripped text, refused when too long, empty, or not ``pattern`` (``rule`` says)."""
+def _as_text(argument: str, value: object, what: str, pattern: str = "", refusal: str = "") -> str:
+    """A str or int as stripped text, refused when too long, empty, or not matching ``pattern``
+    (with ``refusal``, in which ``{}`` is the value)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
     if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
@@ -62,7 +67,7 @@ def _as_text(argument: str, value: object, what: str, pattern: str | None = None
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
     if pattern and not re.fullmatch(pattern, text):
-        raise _fail(argument, f"{shown(value)} is not {what}: {rule}")
+        raise _fail(argument, refusal.format(shown(value)))
     return text
 
 
@@ -140,12 +145,14 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
     """makeSms's ``txt``: the code of a message in the account's SMS catalog."""
-    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", "digits only, like '123'")
+    refusal = "a catalog code is made of digits only, like '123', got {}"
+    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", refusal)
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
     """An id the API issued."""
-    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", "1 to 64 letters and digits")
+    refusal = "a tracking id is 1 to 64 letters and digits, got {}"
+    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", refusal)
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
@@ -186,8 +193,7 @@ def _phonenumbers() -> Any:
 
 def _clean(argument: str, value: object) -> tuple[str, str]:
     """What the user wrote, checked for a phone number's characters, and its digits (and '+')."""
-    rule = "use digits, with the country code first ('33612345678', '+33 6 12 34 56 78' or '0033612345678')"
-    raw = _as_text(argument, value, "a phone number", _PHONE_CHARS, rule)
+    raw = _as_text(argument, value, "a phone number", _PHONE_CHARS, _PHONE_REFUSAL)
     return raw, re.sub(r"[^0-9+]", "", raw)
 
 
