@@ -7,6 +7,7 @@ wrong. ``phonenumbers`` is imported on first use, so that importing the operator
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import json
 import re
@@ -198,18 +199,12 @@ def _clean(argument: str, value: object) -> tuple[str, str]:
 
 
 def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """Parse ``candidate`` (the cleaned form); messages quote ``raw``, what the user wrote."""
+    """``candidate`` (the cleaned form) as a number its country's plan accepts; messages quote ``raw``."""
     pn = _phonenumbers()
     try:
         number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
     except pn.NumberParseException as exc:
         raise _fail(argument, f"{shown(raw)} is not a phone number ({exc._msg})") from None
-    return number
-
-
-def _valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
-    """The number, once its country's numbering plan accepts it."""
-    pn = _phonenumbers()
     if not pn.is_valid_number(number):
         reason = {
             pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
@@ -258,7 +253,7 @@ def international_number(value: object, argument: str, default_region: str | Non
                 f"{shown(raw)} is not written the way the API wants it (it would become "
                 f"{_digits(number)}): write it with '+' and its country code",
             )
-    return _digits(_valid(argument, raw, number))
+    return _digits(number)
 
 
 def _national_or_international(
@@ -268,24 +263,21 @@ def _national_or_international(
     (its own trunk and international prefixes apply), or as country code first; when both
     readings are valid and differ, the number is ambiguous and refused."""
     pn = _phonenumbers()
-    readings: list[phonenumbers.PhoneNumber] = []
+    readings: dict[str, phonenumbers.PhoneNumber] = {}  # by digits: two equal readings are one
     for candidate, hint in ((compact, region), ("+" + compact.removeprefix("00"), None)):
-        try:
+        with contextlib.suppress(pn.NumberParseException):
             number = pn.parse(candidate, hint)
-        except pn.NumberParseException:
-            continue
-        if pn.is_valid_number(number) and all(_digits(number) != _digits(seen) for seen in readings):
-            readings.append(number)
-    if len(readings) == 1:
-        return readings[0]
+            if pn.is_valid_number(number):
+                readings.setdefault(_digits(number), number)
     if len(readings) > 1:
-        national, international = readings
+        (national, _), (international, other) = readings.items()
         raise _fail(
             argument,
-            f"{shown(raw)} is ambiguous: a {region} number (+{_digits(national)}) or a "
-            f"+{international.country_code} one (+{_digits(international)}); write it with '+' and its "
-            "country code",
+            f"{shown(raw)} is ambiguous: a {region} number (+{national}) or a +{other.country_code} one "
+            f"(+{international}); write it with '+' and its country code",
         )
+    if readings:
+        return next(iter(readings.values()))
     return _parse(argument, raw, compact, region)  # neither is valid: say why in the region's terms
 
 
@@ -318,12 +310,11 @@ def national_number(value: object, argument: str, prefix: str) -> str:
         number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
         if str(number.country_code) != prefix:
             raise _fail(
-                argument,
-                f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
+                argument, f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}"
             )
     else:
         number = _parse(argument, raw, compact, _phonenumbers().region_code_for_country_code(int(prefix)))
-    return str(_phonenumbers().national_significant_number(_valid(argument, raw, number)))
+    return str(_phonenumbers().national_significant_number(number))
 
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
