@@ -1,9 +1,8 @@
-"""Reading the API's answers strictly: XML to fields, fields to typed results.
+"""Reading the untrusted API's answers strictly (defusedxml): XML to fields, fields to results.
 
-The server is not trusted. defusedxml refuses entity expansion and external entities;
-an answer whose shape is not exactly the API's (a repeated element, nested elements,
-a number that is not plain ASCII digits) is malformed, never guessed at: for a send,
-malformed means "may have been accepted, not sent again" (spec decision 13).
+An answer not exactly of the API's shape (a repeated or nested element, a number not in
+ASCII digits) is malformed, never guessed at: for a send, "may have been accepted, not
+sent again" (spec decision 13).
 """
 
 from __future__ import annotations

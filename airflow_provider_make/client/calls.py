@@ -1,9 +1,7 @@
 """Each make request, described once: its arguments, their checks, its wire format, its answer.
 
-A builder checks every keyword argument (phone numbers read with the connection's
-``region``) and returns an :class:`ApiCall`, its arguments URL-encoded in the document's
-order. It never holds the credentials: the pipeline adds ``login`` and ``pwd`` at the
-last moment, so nothing built here ever carries the password.
+A builder checks every argument and returns an :class:`ApiCall`, never holding the
+credentials: the pipeline adds ``login`` and ``pwd`` at the last moment.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ T = TypeVar("T")
 
 
 def encode(value: str, safe: str = "") -> str:
-    """URL-encode a value as the document's examples do (spaces as ``+``), in UTF-8: what a web
-    form sends today; the document names no encoding."""
+    """URL-encode as the document's examples do (spaces as ``+``), in UTF-8 (it names no encoding)."""
     return quote_plus(value, safe=safe, encoding="utf-8")
 
 

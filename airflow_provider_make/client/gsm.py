@@ -1,11 +1,8 @@
-"""The GSM 03.38 default alphabet that makeSms+ accepts, and the checks against it.
+"""The GSM 03.38 basic alphabet that makeSms+ accepts, and the checks against it.
 
-The vendor document's table of allowed characters is the GSM 03.38 basic set with a
-few cells garbled by its conversion to text (spec decision 6): ``α`` stands for
-``¤``, the ``i`` of the first letter column for ``¡``, ``Ş`` for ``§``, the ``ç``
-before ``a`` for ``¿``, and ``β`` for ``ß``. ``1)`` marks the escape code, which
-introduces the extension table (``€ [ ] { } ^ ~ \\ |`` and the form feed); the
-extension table is not allowed. This module holds the real basic set.
+The vendor document's table is this set garbled by its conversion to text (spec decision
+6): ``α`` is ``¤``, the first letter column's ``i`` is ``¡``, ``Ş`` is ``§``, the ``ç`` before
+``a`` is ``¿``, ``β`` is ``ß``; ``1)`` marks the escape to the extension table, not allowed.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ GSM_BASIC_CHARSET: frozenset[str] = frozenset(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 
-#: The extension table: reachable on a handset through the escape code, refused here.
+#: The extension table, reached through the escape code.
 GSM_EXTENSION_CHARSET: frozenset[str] = frozenset("€[]{}^~\\|\f")
 
 #: What ``transliterate=True`` turns French text into. Only characters a person types

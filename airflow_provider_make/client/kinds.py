@@ -7,10 +7,8 @@ from typing import Any
 
 
 class RequestKind(str, enum.Enum):
-    """A make request kind: its value is what the tracking log calls it (``make``), its
-    ``label`` the document's name (``makeSms+``), its ``default_path`` the path below the
-    base URL, its ``success_codes`` the result codes that mean "accepted" (with or without
-    a delay)."""
+    """A make request kind: its value is the log's ``make``, its ``label`` the document's name,
+    its ``success_codes`` the result codes that mean "accepted" (with or without a delay)."""
 
     _value_: str
     label: str

@@ -1,9 +1,7 @@
 """Keeps the password out of everything a person or a log can see.
 
 The make API takes the password in the query string (spec decision 12), so any URL the
-HTTP libraries build carries it. This module lists the forms the password can take once
-encoded, scrubs them from text, and installs a logging filter on the HTTP libraries'
-loggers, whose debug lines print request URLs.
+HTTP libraries build, and log, carries it: this module scrubs every encoded form of it.
 """
 
 from __future__ import annotations
@@ -59,10 +57,7 @@ _KNOWN_SECRETS: set[str] = set()
 
 
 class QueryPasswordFilter(logging.Filter):
-    """Rewrites log records so that no ``pwd=`` value and no known password survives.
-
-    urllib3 logs request URLs at DEBUG and httpx at INFO, with the server's reason phrase.
-    """
+    """Scrubs log records: urllib3 logs request URLs at DEBUG, httpx at INFO with reason phrases."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

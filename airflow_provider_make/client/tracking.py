@@ -1,10 +1,8 @@
-"""The tracking log of a request, one typed class per kind.
+"""The tracking log of a request, one typed class per kind; a field's ``log`` metadata is its
+name in the log, when that differs.
 
-Dates are Unix seconds in lowercase hexadecimal, ``0`` meaning "has not happened
-(yet)" (spec decision 7): they become timezone-aware UTC datetimes, or None. Every
-spelling of zero (``0``, ``00000000``) is "not happened"; anything that is not plain
-hexadecimal digits is a malformed answer. ``is_finished`` follows spec decision 8.
-A field's ``log`` metadata is its name in the log, when that differs.
+Dates are Unix seconds in hexadecimal, any spelling of zero meaning "has not happened (yet)"
+(spec decision 7): UTC datetimes, or None; anything else is a malformed answer.
 """
 
 from __future__ import annotations
