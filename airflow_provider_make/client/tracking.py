@@ -200,14 +200,9 @@ class TrackingPoll:
 
     @classmethod
     def of_error(cls, error: MakeError) -> TrackingPoll:
-        """The look at a failed read: re-raise unless waiting can help.
-
-        Spec decision 9: "too early" (112) is not finished yet, the normal start of every
-        wait; an unknown id (110) fails. A failure worth retrying (0, 111, a dropped
-        connection) is a read, safe to repeat.
-        """
-        if error.action is Action.WAIT:
-            return cls(None)
-        if error.action is not Action.RETRY:
+        """The look at a failed read (spec decision 9): "too early" (112) is not finished yet, the
+        normal start of every wait; a failure worth retrying (0, 111, a dropped connection) is a
+        read, safe to repeat; any other (an unknown id, 110) is raised."""
+        if error.action not in (Action.WAIT, Action.RETRY):
             raise error
-        return cls(None, str(error))
+        return cls(None, str(error) if error.action is Action.RETRY else "")

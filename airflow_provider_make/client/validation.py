@@ -84,7 +84,6 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
 
 
 def flag(value: object, argument: str) -> bool:
-    """A yes/no option: only True or False."""
     if not isinstance(value, bool):
         raise _fail(argument, f"expected True or False, got {shown(value)}")
     return value
@@ -130,7 +129,6 @@ def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
 
 
 def duration_minutes(value: object, argument: str = "max_duration_minutes") -> int:
-    """makeCall+'s ``duration``: 1..10 minutes."""
     return _whole_number(argument, value, 1, 10, "minutes")
 
 
@@ -145,24 +143,18 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
-    """makeSms's ``txt``: the code of a message in the account's SMS catalog."""
     refusal = "a catalog code is made of digits only, like '123', got {}"
     return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", refusal)
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
-    """An id the API issued."""
     refusal = "a tracking id is 1 to 64 letters and digits, got {}"
     return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", refusal)
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
-    """makeSms+'s ``msg``: text in the GSM 03.38 basic alphabet (spec decision 6).
-
-    With ``allow_transliteration`` the characters French users type that GSM lacks
-    (``ê``, ``’``, ``œ``...) are replaced first; whatever is left outside the alphabet
-    is still refused, each character named with its position.
-    """
+    """makeSms+'s ``msg``, in the GSM 03.38 basic alphabet (spec decision 6); the characters French
+    users type that GSM lacks (``ê``, ``’``, ``œ``...) are replaced first on request only."""
     if not isinstance(value, str):
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
     if not value.strip():
@@ -306,6 +298,7 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     for prefix ``33``; a number with another country code is refused.
     """
     raw, compact = _clean(argument, value)
+    pn = _phonenumbers()
     if compact.startswith(("+", "00")):
         number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
         if str(number.country_code) != prefix:
@@ -313,12 +306,11 @@ def national_number(value: object, argument: str, prefix: str) -> str:
                 argument, f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}"
             )
     else:
-        number = _parse(argument, raw, compact, _phonenumbers().region_code_for_country_code(int(prefix)))
-    return str(_phonenumbers().national_significant_number(number))
+        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)))
+    return str(pn.national_significant_number(number))
 
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
-    """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
     result = []
     for index, pair in enumerate(_bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
@@ -329,7 +321,6 @@ def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tu
 
 
 def ringun_callees(callees: object, prefix: str) -> list[str]:
-    """makeRingun's ``list``: 1 to 100 distinct national numbers."""
     result: list[str] = []
     for index, callee in enumerate(_bounded_list("callees", callees, 1, 100, "callees", "makeRingun")):
         number = national_number(callee, f"callees[{index}]", prefix)
