@@ -102,14 +102,10 @@ def ringun(
     delay_seconds: int | None = None,
     region: str | None = None,
 ) -> ApiCall[SendResult]:
-    """makeRingun: ring up to 100 callees from one caller, all national numbers of ``prefix``.
-
-    ``region`` plays no part: ``prefix`` says the country of every number.
-    """
+    """makeRingun: ring up to 100 callees from one caller, national numbers of ``prefix`` (not ``region``)."""
     country = check.country_prefix(prefix)
-    caller_number = check.national_number(caller, "caller", country)
-    callee_list = "+".join(check.ringun_callees(callees, country))
-    pairs = [("prefix", country), ("from", caller_number), ("list", callee_list)]
+    pairs = [("prefix", country), ("from", check.national_number(caller, "caller", country))]
+    pairs.append(("list", "+".join(check.ringun_callees(callees, country))))
     return _send(RequestKind.RINGUN, pairs, delay_seconds)
 
 

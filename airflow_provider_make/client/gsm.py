@@ -23,8 +23,7 @@ GSM_EXTENSION_CHARSET: frozenset[str] = frozenset("€[]{}^~\\|\f")
 #: What ``transliterate=True`` turns French text into. Only characters a person types
 #: routinely are mapped; anything else is still refused, never dropped.
 TRANSLITERATIONS: dict[str, str] = {
-    **dict(zip("âáãêëîïíôóõûúÿ", "aaaeeiiiooouuy", strict=True)),
-    **dict(zip("ÀÂÁÈÊËÎÏÔÛÙŸ", "AAAEEEIIOUUY", strict=True)),
+    **dict(zip("âáãêëîïíôóõûúÿÀÂÁÈÊËÎÏÔÛÙŸ", "aaaeeiiiooouuyAAAEEEIIOUUY", strict=True)),
     "ç": "Ç",  # GSM has only the capital; handsets show it as ç
     "œ": "oe",
     "Œ": "OE",
@@ -32,9 +31,7 @@ TRANSLITERATIONS: dict[str, str] = {
     **dict.fromkeys("“”«»", '"'),
     **dict.fromkeys("–—", "-"),
     "…": "...",
-    "\u00a0": " ",  # no-break space
-    "\u202f": " ",  # narrow no-break space, before French ? ! : ;
-    "\t": " ",
+    **dict.fromkeys("\u00a0\u202f\t", " "),  # no-break spaces (the narrow one before French ? ! : ;)
 }
 
 

@@ -19,11 +19,8 @@ _PWD_ARGUMENT = re.compile(r"(?i)(pwd(?:=|%3D))[^&\s'\"<>]*")
 
 
 def secret_forms(secret: str) -> set[str]:
-    """The password and the forms it takes in URLs, HTML, JSON and byte reprs.
-
-    Also its UTF-8 bytes read as latin-1 (``pÃ¤ss`` for ``päss``), the way an HTTP library
-    decodes a reason phrase or a header that echoes it, and that form's URL encodings.
-    """
+    """The password and its forms in URLs, HTML, JSON and byte reprs; also its UTF-8 bytes read
+    as latin-1 (``pÃ¤ss`` for ``päss``), as an HTTP library decodes a header that echoes it."""
     utf8 = secret.encode("utf-8")
     forms = {
         quote(secret),  # '/' left alone, as requests does in paths

@@ -28,7 +28,7 @@ class Tracking:
 
     @property
     def is_finished(self) -> bool:
-        """Whether the request is over; kinds without dates are finished at once."""
+        """Whether the request is over; ring+ and ringun logs have no dates: finished at once."""
         return True
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,15 +40,11 @@ class Tracking:
 
 @dataclass(frozen=True)
 class RingPlusTracking(Tracking):
-    """makeRing+: the log carries no dates, so there is nothing to wait for."""
-
     kind = RequestKind.RING_PLUS
 
 
 @dataclass(frozen=True)
 class RingunTracking(Tracking):
-    """makeRingun: the log carries no dates, so there is nothing to wait for."""
-
     kind = RequestKind.RINGUN
 
 
@@ -122,8 +118,6 @@ class _Message(_Dated):
 
 @dataclass(frozen=True)
 class SmsTracking(_Message):
-    """makeSms: finished once ``sent_at`` is set."""
-
     kind = RequestKind.SMS
     catalog_code: str = field(metadata={"log": "txt"})
 

@@ -108,11 +108,9 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
     parsed: object = None
     if len(text) <= max_chars and text.lstrip().startswith(("[", "(")):
         for parse in (json.loads, ast.literal_eval):
-            try:
+            with contextlib.suppress(ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 parsed = parse(text)
                 break
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
     if not isinstance(parsed, (list, tuple)):
         raise _fail(
             argument,
@@ -185,7 +183,6 @@ def _phonenumbers() -> Any:
 
 
 def _clean(argument: str, value: object) -> tuple[str, str]:
-    """What the user wrote, checked for a phone number's characters, and its digits (and '+')."""
     raw = _as_text(argument, value, "a phone number", _PHONE_CHARS, _PHONE_REFUSAL)
     return raw, re.sub(r"[^0-9+]", "", raw)
 
@@ -216,12 +213,9 @@ def _digits(number: phonenumbers.PhoneNumber) -> str:
 
 
 def international_number(value: object, argument: str, default_region: str | None = None) -> str:
-    """A number as the API wants it: digits only, country code first (spec decision 5).
-
-    ``+33 6 12 34 56 78``, ``0033612345678`` and ``33612345678`` all give
-    ``33612345678``. A national number is accepted only when a default region says
-    which country it belongs to, whatever that country's trunk prefix (``06 12 34 56 78``
-    in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
+    """Digits only, country code first (spec decision 5): ``+33 6 12 34 56 78``, ``0033612345678``
+    and ``33612345678`` give ``33612345678``. A national number needs a default region, whatever
+    its trunk prefix (``06 12 34 56 78`` in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
     """
     raw, compact = _clean(argument, value)
     if compact.startswith("+"):
@@ -284,19 +278,15 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
         raise _fail(
             argument,
-            f"+{int(digits)} is a non-geographic calling code (international freephone, satellite or "
-            "shared-cost numbers), not a country: makeRingun rings national numbers of one country, "
-            "so its prefix is a country's code like '33'",
+            f"+{int(digits)} is a non-geographic calling code (freephone, satellite...), not a country's: "
+            "makeRingun rings national numbers of one country, so its prefix is one like '33'",
         )
     return str(int(digits))
 
 
 def national_number(value: object, argument: str, prefix: str) -> str:
-    """A makeRingun number: national, without the country prefix (spec decision 4).
-
-    ``687345678``, ``06 87 34 56 78`` and ``+33 6 87 34 56 78`` all give ``687345678``
-    for prefix ``33``; a number with another country code is refused.
-    """
+    """A makeRingun number, national (spec decision 4): ``687345678``, ``06 87 34 56 78`` and
+    ``+33 6 87 34 56 78`` give ``687345678`` for prefix ``33``; another country code is refused."""
     raw, compact = _clean(argument, value)
     pn = _phonenumbers()
     if compact.startswith(("+", "00")):
