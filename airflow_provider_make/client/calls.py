@@ -50,24 +50,20 @@ def _send(
     # Spec decision 4: makeRingun's callees (digits) are joined by a literal '+' in the raw
     # query string, as in the document's example (list=687654321+687654322), not by '%2B'.
     query = [(name, encode(value, safe="+" if name == "list" else "")) for name, value in pairs]
-    delay = check.delay_seconds(delay_seconds)
-    if delay is not None:
+    if (delay := check.delay_seconds(delay_seconds)) is not None:
         # Spec decision 1: the delay is `insec` everywhere (the makeRing template's
         # `nsec` is a typo). Spec history 1.5: left out, the account's setting applies.
         query.append(("insec", str(delay)))
-    return ApiCall(
-        kind.endpoint, kind.default_path, kind.label, (*query, *after), functools.partial(send_result, kind)
-    )
+    interpret = functools.partial(send_result, kind)
+    return ApiCall(kind.endpoint, kind.default_path, kind.label, (*query, *after), interpret)
 
 
 def _from_to(
     first: object, second: object, region: str | None, names: tuple[str, str] = ("caller", "callee")
 ) -> list[tuple[str, str]]:
     """``from`` and ``to``: international numbers, refused under the argument ``names``."""
-    return [
-        ("from", check.international_number(first, names[0], region)),
-        ("to", check.international_number(second, names[1], region)),
-    ]
+    first_number = check.international_number(first, names[0], region)
+    return [("from", first_number), ("to", check.international_number(second, names[1], region))]
 
 
 def ring(
@@ -158,14 +154,9 @@ def sms_plus(
 def tracking(*, tracking_id: str, region: str | None = None) -> ApiCall[AnyTracking]:
     """apilog: the tracking log of a request. Takes the id only, no login (``region`` unused)."""
     checked = check.tracking_id(tracking_id)
+    query, interpret = (("id", encode(checked)),), functools.partial(parse_tracking, checked)
     return ApiCall(
-        "tracking",
-        TRACKING_PATH,
-        "tracking",
-        (("id", encode(checked)),),
-        functools.partial(parse_tracking, checked),
-        authenticated=False,
-        spends_credits=False,
+        "tracking", TRACKING_PATH, "tracking", query, interpret, authenticated=False, spends_credits=False
     )
 
 

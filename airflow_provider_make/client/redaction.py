@@ -63,8 +63,7 @@ class QueryPasswordFilter(logging.Filter):
             return True
         cleaned = scrub(message, _KNOWN_SECRETS)
         if cleaned != message:
-            record.msg = cleaned
-            record.args = ()
+            record.msg, record.args = cleaned, ()
         return True
 
 
@@ -80,8 +79,7 @@ def guard_http_loggers(secret: str) -> None:
     _KNOWN_SECRETS.update(secret_forms(secret))
     for name in _GUARDED_LOGGERS:
         logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there
-    # httpx logs every request at INFO: one line per poll of a thousand waits, or per row of
-    # a campaign, each costing more CPU than the request. Unless the deployment chose a
-    # level for it, keep its warnings only.
+    # httpx logs every request at INFO (each poll of a thousand waits, each row of a campaign),
+    # costing more CPU than the request: unless the deployment chose a level, warnings only.
     if logging.getLogger("httpx").level == logging.NOTSET:
         logging.getLogger("httpx").setLevel(logging.WARNING)

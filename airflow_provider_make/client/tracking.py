@@ -1,8 +1,6 @@
 """The tracking log of a request, one typed class per kind; a field's ``log`` metadata is its
-name in the log, when that differs.
-
-Dates are Unix seconds in hexadecimal, any spelling of zero meaning "has not happened (yet)"
-(spec decision 7): UTC datetimes, or None; anything else is a malformed answer.
+name in the log, when that differs. Dates are Unix seconds in hexadecimal, any spelling of zero
+meaning "has not happened (yet)" (spec decision 7): UTC datetimes, or None; else malformed.
 """
 
 from __future__ import annotations
@@ -189,7 +187,6 @@ class TrackingPoll:
 
     @classmethod
     def of(cls, tracking: AnyTracking, *, wait_for_follow_up: bool) -> TrackingPoll:
-        """The look at a log that was read: finished, or not yet."""
         return cls(tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None)
 
     @classmethod

@@ -21,7 +21,6 @@ from airflow_provider_make.client.gsm import forbidden_characters, transliterate
 if TYPE_CHECKING:
     import phonenumbers
 
-MAX_DELAY_SECONDS = 7200
 #: makeSms+'s text, in characters. The document gives no limit; the request is a GET, and
 #: web servers refuse request lines past 8 KiB (Apache's default 8,190 bytes). A GSM
 #: character takes up to 6 bytes once URL-encoded (``é`` is ``%C3%A9``), so 1,000
@@ -58,8 +57,7 @@ def shown(value: object) -> str:
 
 
 def _as_text(argument: str, value: object, what: str, pattern: str = "", refusal: str = "") -> str:
-    """A str or int as stripped text, refused when too long, empty, or not matching ``pattern``
-    (with ``refusal``, in which ``{}`` is the value)."""
+    """Stripped text from a str or int; if it does not match ``pattern``, ``refusal`` (``{}``: the value)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
     if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
@@ -121,9 +119,8 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
 
 
 def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
-    """The ``insec`` delay: None (the account's saved delay) or 0..7200 seconds, makeCall+'s
-    included (spec decision 3)."""
-    return None if value is None else _whole_number(argument, value, 0, MAX_DELAY_SECONDS, "seconds")
+    """The ``insec`` delay in seconds, makeCall+'s too (spec decision 3); None: the account's own."""
+    return None if value is None else _whole_number(argument, value, 0, 7200, "seconds")
 
 
 def duration_minutes(value: object, argument: str = "max_duration_minutes") -> int:
@@ -221,7 +218,7 @@ def international_number(value: object, argument: str, default_region: str | Non
     if compact.startswith("+"):
         number = _parse(argument, raw, compact, None)
     elif default_region is not None:
-        number = _national_or_international(argument, raw, compact, default_region)
+        number = _read_with_region(argument, raw, compact, default_region)
     elif compact.startswith("00"):
         number = _parse(argument, raw, "+" + compact[2:], None)
     elif compact.startswith("0"):
@@ -242,12 +239,9 @@ def international_number(value: object, argument: str, default_region: str | Non
     return _digits(number)
 
 
-def _national_or_international(
-    argument: str, raw: str, compact: str, region: str
-) -> phonenumbers.PhoneNumber:
-    """Digits without '+', read with a default region: as a national number of that region
-    (its own trunk and international prefixes apply), or as country code first; when both
-    readings are valid and differ, the number is ambiguous and refused."""
+def _read_with_region(argument: str, raw: str, compact: str, region: str) -> phonenumbers.PhoneNumber:
+    """Digits without '+' read as a national number of ``region`` (with its trunk and international
+    prefixes) or as country code first; two valid and different readings are refused."""
     pn = _phonenumbers()
     readings: dict[str, phonenumbers.PhoneNumber] = {}  # by digits: two equal readings are one
     for candidate, hint in ((compact, region), ("+" + compact.removeprefix("00"), None)):
