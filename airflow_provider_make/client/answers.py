@@ -1,13 +1,13 @@
-"""Reading the API's answers strictly: XML to fields, fields to typed results.
+"""Reading the untrusted API's answers strictly (defusedxml): XML to fields, fields to results.
 
-The server is not trusted. defusedxml refuses entity expansion and external entities;
-an answer whose shape is not exactly the API's (a repeated element, nested elements,
-a number that is not plain ASCII digits) is malformed, never guessed at: for a send,
-malformed means "may have been accepted, not sent again" (spec decision 13).
+An answer not exactly of the API's shape (a repeated or nested element, a number not in
+ASCII digits) is malformed, never guessed at: for a send, "may have been accepted, not
+sent again" (spec decision 13).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,7 +22,6 @@ from airflow_provider_make.client.kinds import RequestKind
 Fields = dict[str, str]
 
 _ALL_SUCCESS_CODES = frozenset().union(*(kind.success_codes for kind in RequestKind))
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII only: no sign, no '_', no other scripts' digits
 NOT_SENT_AGAIN = (
     "the request may have been accepted, so it is not sent again: check the account's history on "
     "makesms.fr before running the task again"
@@ -30,9 +29,8 @@ NOT_SENT_AGAIN = (
 
 
 def malformed(label: str, detail: str, spends_credits: bool) -> MakeTransportError:
-    """The error for an answer that is not what the make API sends (never quoting it)."""
-    # Never quote the body: a broken proxy or error page may echo the request URL, and
-    # with it the password.
+    """The error for an answer that is not what the make API sends. It never quotes the body:
+    a broken proxy or error page may echo the request URL, and with it the password."""
     message = f"{label}: the API's answer is not the XML the make API sends ({detail})"
     if spends_credits:
         message += f"; {NOT_SENT_AGAIN}"
@@ -61,9 +59,9 @@ def parse_fields(body: bytes, *, label: str, spends_credits: bool) -> Fields:
 
 
 def integer_field(fields: Fields, name: str, *, label: str, spends_credits: bool) -> int:
-    """A whole number field in plain ASCII digits; anything else means the answer is broken."""
+    """A whole number field in plain ASCII digits (no sign, no '_', no other scripts' digits)."""
     raw = fields.get(name, "")
-    if not _WHOLE_NUMBER.fullmatch(raw):
+    if not re.fullmatch("[0-9]{1,18}", raw):
         raise malformed(label, f"its {name!r} field is not a whole number", spends_credits)
     return int(raw)
 
@@ -105,19 +103,14 @@ def raise_for_failure(fields: Fields, label: str, spends_credits: bool) -> None:
 
 def send_result(kind: RequestKind, fields: Fields) -> SendResult:
     """A SendResult from a send's answer; ``failed`` answers raise."""
-    label = kind.label
-    raise_for_failure(fields, label, spends_credits=True)
-
-    def number(name: str) -> int:
-        return integer_field(fields, name, label=label, spends_credits=True)
-
-    code = number("result_code")
-    identifier = fields.get("id", "")
+    raise_for_failure(fields, kind.label, spends_credits=True)
+    number = functools.partial(integer_field, fields, label=kind.label, spends_credits=True)
+    code, identifier = number("result_code"), fields.get("id", "")
     if code not in kind.success_codes or not identifier.isascii() or not identifier.isalnum():
         # Never retried: the API says "success", so credits may have been spent.
         raise MakeTransportError(
-            f"{label} answered success but with result code {code} and id {identifier[:20]!r}, which is "
-            f"not how the API accepts a {label}; {NOT_SENT_AGAIN}",
+            f"{kind.label} answered success but with result code {code} and id {identifier[:20]!r}, which "
+            f"is not how the API accepts a {kind.label}; {NOT_SENT_AGAIN}",
             may_have_been_accepted=True,
         )
     return SendResult(kind, identifier, cost=number("cost"), credits=number("credits"), result_code=code)

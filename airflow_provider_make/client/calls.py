@@ -1,10 +1,7 @@
 """Each make request, described once: its arguments, their checks, its wire format, its answer.
 
-A builder takes the request's typed keyword arguments (and the connection's
-``region``), checks every one of them, and returns an :class:`ApiCall`: the endpoint,
-the arguments already URL-encoded in the document's order, and how to read the answer.
-It never holds the credentials: the pipeline adds ``login`` and ``pwd`` at the last
-moment, so nothing built here ever carries the password.
+A builder checks every argument and returns an :class:`ApiCall`, never holding the
+credentials: the pipeline adds ``login`` and ``pwd`` at the last moment.
 """
 
 from __future__ import annotations
@@ -24,11 +21,7 @@ T = TypeVar("T")
 
 
 def encode(value: str, safe: str = "") -> str:
-    """URL-encode one argument value the way the document's examples do (spaces as ``+``).
-
-    Text is encoded as UTF-8, the only encoding a web form sends today; the document
-    does not name one.
-    """
+    """URL-encode as the document's examples do (spaces as ``+``), in UTF-8 (it names no encoding)."""
     return quote_plus(value, safe=safe, encoding="utf-8")
 
 
@@ -50,54 +43,51 @@ class ApiCall(Generic[T]):
         return "&".join(f"{name}={value}" for name, value in self.query)
 
 
-def _send(kind: RequestKind, query: Iterable[tuple[str, str]]) -> ApiCall[SendResult]:
-    return ApiCall(
-        kind.endpoint, kind.default_path, kind.label, tuple(query), functools.partial(send_result, kind)
-    )
-
-
-def _encoded(pairs: Iterable[tuple[str, str]], delay: int | None) -> list[tuple[str, str]]:
-    query = [(name, encode(value)) for name, value in pairs]
-    if delay is not None:
+def _send(
+    kind: RequestKind, pairs: Iterable[tuple[str, str]], delay_seconds: object, *after: tuple[str, str]
+) -> ApiCall[SendResult]:
+    """A send of the checked ``pairs``, then the delay, then ``after`` (already safe)."""
+    # Spec decision 4: makeRingun's callees (digits) are joined by a literal '+' in the raw
+    # query string, as in the document's example (list=687654321+687654322), not by '%2B'.
+    query = [(name, encode(value, safe="+" if name == "list" else "")) for name, value in pairs]
+    if (delay := check.delay_seconds(delay_seconds)) is not None:
         # Spec decision 1: the delay is `insec` everywhere (the makeRing template's
         # `nsec` is a typo). Spec history 1.5: left out, the account's setting applies.
         query.append(("insec", str(delay)))
-    return query
+    interpret = functools.partial(send_result, kind)
+    return ApiCall(kind.endpoint, kind.default_path, kind.label, (*query, *after), interpret)
 
 
-def _caller_callee(
-    kind: RequestKind, caller: object, callee: object, delay_seconds: object, region: str | None
-) -> ApiCall[SendResult]:
-    pairs = [
-        ("from", check.international_number(caller, "caller", region)),
-        ("to", check.international_number(callee, "callee", region)),
-    ]
-    return _send(kind, _encoded(pairs, check.delay_seconds(delay_seconds)))
+def _from_to(
+    first: object, second: object, region: str | None, names: tuple[str, str] = ("caller", "callee")
+) -> list[tuple[str, str]]:
+    """``from`` and ``to``: international numbers, refused under the argument ``names``."""
+    first_number = check.international_number(first, names[0], region)
+    return [("from", first_number), ("to", check.international_number(second, names[1], region))]
 
 
 def ring(
     *, caller: str, callee: str, delay_seconds: int | None = None, region: str | None = None
 ) -> ApiCall[SendResult]:
     """makeRing: ring ``callee``, showing ``caller``."""
-    return _caller_callee(RequestKind.RING, caller, callee, delay_seconds, region)
+    return _send(RequestKind.RING, _from_to(caller, callee, region), delay_seconds)
 
 
 def call(
     *, caller: str, callee: str, delay_seconds: int | None = None, region: str | None = None
 ) -> ApiCall[SendResult]:
     """makeCall: ring ``callee`` (A) and, once answered, bridge ``caller`` (B)."""
-    return _caller_callee(RequestKind.CALL, caller, callee, delay_seconds, region)
+    return _send(RequestKind.CALL, _from_to(caller, callee, region), delay_seconds)
 
 
 def ring_plus(
     *, pairs: Iterable[Sequence[str]], delay_seconds: int | None = None, region: str | None = None
 ) -> ApiCall[SendResult]:
     """makeRing+: 2 to 10 makeRings in one request, as from0/to0 ... from9/to9."""
-    checked = check.ring_plus_pairs(pairs, region)
     args: list[tuple[str, str]] = []
-    for index, (caller, callee) in enumerate(checked):
+    for index, (caller, callee) in enumerate(check.ring_plus_pairs(pairs, region)):
         args += [(f"from{index}", caller), (f"to{index}", callee)]
-    return _send(RequestKind.RING_PLUS, _encoded(args, check.delay_seconds(delay_seconds)))
+    return _send(RequestKind.RING_PLUS, args, delay_seconds)
 
 
 def ringun(
@@ -108,19 +98,11 @@ def ringun(
     delay_seconds: int | None = None,
     region: str | None = None,
 ) -> ApiCall[SendResult]:
-    """makeRingun: ring up to 100 callees from one caller, all national numbers of ``prefix``.
-
-    ``region`` plays no part: ``prefix`` says the country of every number.
-    """
+    """makeRingun: ring up to 100 callees from one caller, national numbers of ``prefix`` (not ``region``)."""
     country = check.country_prefix(prefix)
-    caller_number = check.national_number(caller, "caller", country)
-    callee_numbers = check.ringun_callees(callees, country)
-    query = _encoded([("prefix", country), ("from", caller_number)], check.delay_seconds(delay_seconds))
-    # Spec decision 4: callees are joined by a literal '+' in the raw query string, as
-    # in the document's example (list=687654321+687654322), not by '%2B'. They are
-    # digits only, so nothing else needs encoding.
-    query.insert(2, ("list", "+".join(callee_numbers)))
-    return _send(RequestKind.RINGUN, query)
+    pairs = [("prefix", country), ("from", check.national_number(caller, "caller", country))]
+    pairs.append(("list", "+".join(check.ringun_callees(callees, country))))
+    return _send(RequestKind.RINGUN, pairs, delay_seconds)
 
 
 def call_plus(
@@ -133,14 +115,11 @@ def call_plus(
     region: str | None = None,
 ) -> ApiCall[SendResult]:
     """makeCall+: a recorded makeCall of at most ``max_duration_minutes``."""
-    caller_number = check.international_number(caller, "caller", region)
-    callee_number = check.international_number(callee, "callee", region)
+    pairs = _from_to(caller, callee, region)
     duration = check.duration_minutes(max_duration_minutes)
     check.recording_notice(recording_notice)
     # The document's template order: from, to, insec, duration, engage.
-    query = _encoded([("from", caller_number), ("to", callee_number)], check.delay_seconds(delay_seconds))
-    query += [("duration", str(duration)), ("engage", "1")]
-    return _send(RequestKind.CALL_PLUS, query)
+    return _send(RequestKind.CALL_PLUS, pairs, delay_seconds, ("duration", str(duration)), ("engage", "1"))
 
 
 def sms(
@@ -152,12 +131,8 @@ def sms(
     region: str | None = None,
 ) -> ApiCall[SendResult]:
     """makeSms: send the catalog message ``catalog_code``."""
-    pairs = [
-        ("from", check.international_number(sender, "sender", region)),
-        ("to", check.international_number(recipient, "recipient", region)),
-        ("txt", check.catalog_code(catalog_code)),
-    ]
-    return _send(RequestKind.SMS, _encoded(pairs, check.delay_seconds(delay_seconds)))
+    pairs = _from_to(sender, recipient, region, ("sender", "recipient"))
+    return _send(RequestKind.SMS, [*pairs, ("txt", check.catalog_code(catalog_code))], delay_seconds)
 
 
 def sms_plus(
@@ -171,25 +146,17 @@ def sms_plus(
 ) -> ApiCall[SendResult]:
     """makeSms+: send free text in the GSM 03.38 basic alphabet."""
     check.flag(transliterate, "transliterate")
-    pairs = [
-        ("from", check.international_number(sender, "sender", region)),
-        ("to", check.international_number(recipient, "recipient", region)),
-        ("msg", check.sms_text(message, allow_transliteration=transliterate)),
-    ]
-    return _send(RequestKind.SMS_PLUS, _encoded(pairs, check.delay_seconds(delay_seconds)))
+    pairs = _from_to(sender, recipient, region, ("sender", "recipient"))
+    text = check.sms_text(message, allow_transliteration=transliterate)
+    return _send(RequestKind.SMS_PLUS, [*pairs, ("msg", text)], delay_seconds)
 
 
 def tracking(*, tracking_id: str, region: str | None = None) -> ApiCall[AnyTracking]:
     """apilog: the tracking log of a request. Takes the id only, no login (``region`` unused)."""
     checked = check.tracking_id(tracking_id)
+    query, interpret = (("id", encode(checked)),), functools.partial(parse_tracking, checked)
     return ApiCall(
-        "tracking",
-        TRACKING_PATH,
-        "tracking",
-        (("id", encode(checked)),),
-        functools.partial(parse_tracking, checked),
-        authenticated=False,
-        spends_credits=False,
+        "tracking", TRACKING_PATH, "tracking", query, interpret, authenticated=False, spends_credits=False
     )
 
 

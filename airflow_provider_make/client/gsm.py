@@ -1,16 +1,11 @@
-"""The GSM 03.38 default alphabet that makeSms+ accepts, and the checks against it.
+"""The GSM 03.38 basic alphabet that makeSms+ accepts, and the checks against it.
 
-The vendor document's table of allowed characters is the GSM 03.38 basic set with a
-few cells garbled by its conversion to text (spec decision 6): ``α`` stands for
-``¤``, the ``i`` of the first letter column for ``¡``, ``Ş`` for ``§``, the ``ç``
-before ``a`` for ``¿``, and ``β`` for ``ß``. ``1)`` marks the escape code, which
-introduces the extension table (``€ [ ] { } ^ ~ \\ |`` and the form feed); the
-extension table is not allowed. This module holds the real basic set.
+The vendor document's table is this set garbled by its conversion to text (spec decision
+6): ``α`` is ``¤``, the first letter column's ``i`` is ``¡``, ``Ş`` is ``§``, the ``ç`` before
+``a`` is ``¿``, ``β`` is ``ß``; ``1)`` marks the escape to the extension table, not allowed.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 #: The 127 printable characters of the GSM 03.38 basic set (the escape code is left out).
 GSM_BASIC_CHARSET: frozenset[str] = frozenset(
@@ -22,16 +17,13 @@ GSM_BASIC_CHARSET: frozenset[str] = frozenset(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 
-#: The extension table: reachable on a handset through the escape code, refused here.
+#: The extension table, reached through the escape code.
 GSM_EXTENSION_CHARSET: frozenset[str] = frozenset("€[]{}^~\\|\f")
 
 #: What ``transliterate=True`` turns French text into. Only characters a person types
 #: routinely are mapped; anything else is still refused, never dropped.
 TRANSLITERATIONS: dict[str, str] = {
-    "à": "à",  # already GSM, like è; kept so the table reads as a whole
-    "è": "è",
-    **dict(zip("âáãêëîïíôóõûúÿ", "aaaeeiiiooouuy", strict=True)),
-    **dict(zip("ÀÂÁÈÊËÎÏÔÛÙŸ", "AAAEEEIIOUUY", strict=True)),
+    **dict(zip("âáãêëîïíôóõûúÿÀÂÁÈÊËÎÏÔÛÙŸ", "aaaeeiiiooouuyAAAEEEIIOUUY", strict=True)),
     "ç": "Ç",  # GSM has only the capital; handsets show it as ç
     "œ": "oe",
     "Œ": "OE",
@@ -39,43 +31,24 @@ TRANSLITERATIONS: dict[str, str] = {
     **dict.fromkeys("“”«»", '"'),
     **dict.fromkeys("–—", "-"),
     "…": "...",
-    "\u00a0": " ",  # no-break space
-    "\u202f": " ",  # narrow no-break space, before French ? ! : ;
-    "\t": " ",
+    **dict.fromkeys("\u00a0\u202f\t", " "),  # no-break spaces (the narrow one before French ? ! : ;)
 }
 
 
-@dataclass(frozen=True)
-class ForbiddenCharacter:
-    """One character of a message that the GSM 03.38 basic set does not have."""
-
-    position: int  # 1-based, as a person counts
-    character: str
-
-    def describe(self) -> str:
-        """Say which character it is in a way that shows invisible ones too."""
-        name = f"U+{ord(self.character):04X}"
-        if self.character.isprintable() and not self.character.isspace():
-            name = f"{self.character!r} ({name})"
-        if self.character in GSM_EXTENSION_CHARSET:
+def forbidden_characters(text: str, *, allow_transliteration: bool = False) -> list[str]:
+    """Each character of ``text`` outside the GSM 03.38 basic set, described so that invisible
+    ones show too, with its 1-based position in ``text`` as written (``œ`` becomes ``oe``)."""
+    found = []
+    for position, char in enumerate(text, start=1):
+        if set(TRANSLITERATIONS.get(char, char) if allow_transliteration else char) <= GSM_BASIC_CHARSET:
+            continue
+        name = f"U+{ord(char):04X}"
+        if char.isprintable() and not char.isspace():
+            name = f"{char!r} ({name})"
+        if char in GSM_EXTENSION_CHARSET:
             name += ", from the GSM extension table"
-        return f"{name} at position {self.position}"
-
-
-def forbidden_characters(text: str, *, allow_transliteration: bool = False) -> list[ForbiddenCharacter]:
-    """Every character of ``text`` outside the GSM 03.38 basic set, in order.
-
-    Positions count in ``text`` as the user wrote it, also when transliteration is
-    allowed (a transliterated character can be longer: ``œ`` is ``oe``).
-    """
-
-    def allowed(char: str) -> bool:
-        if char in GSM_BASIC_CHARSET:
-            return True
-        replacement = TRANSLITERATIONS.get(char) if allow_transliteration else None
-        return replacement is not None and all(c in GSM_BASIC_CHARSET for c in replacement)
-
-    return [ForbiddenCharacter(index, char) for index, char in enumerate(text, start=1) if not allowed(char)]
+        found.append(f"{name} at position {position}")
+    return found
 
 
 def transliterate(text: str) -> str:

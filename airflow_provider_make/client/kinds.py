@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import Any
 
 
 class RequestKind(str, enum.Enum):
-    """A make request kind. The value is what the tracking log calls it (``make``)."""
+    """A make request kind: its value is the log's ``make``, its ``label`` the document's name,
+    its ``success_codes`` the result codes that mean "accepted" (with or without a delay)."""
 
-    RING = "ring"
-    RING_PLUS = "ring+"
-    RINGUN = "ringun"
-    CALL = "call"
-    CALL_PLUS = "call+"
-    SMS = "sms"
-    SMS_PLUS = "sms+"
+    _value_: str
+    label: str
+    default_path: str
+    success_codes: frozenset[int]
 
-    @property
-    def label(self) -> str:
-        """The document's name for the request: ``makeSms+``."""
-        return _DETAILS[self].label
+    def __new__(cls, value: str, *details: Any) -> RequestKind:  # later, RequestKind(value) looks up
+        kind = str.__new__(cls, value)
+        kind._value_ = value
+        kind.label, kind.default_path, *codes = details
+        kind.success_codes = frozenset(codes)
+        return kind
+
+    RING = "ring", "makeRing", "apimaking.php", 18, 19
+    # Spec decision 2: the template says apimakeringplus.php, the example URL and the
+    # sibling paths say apimakingplus.php. A connection can override it.
+    RING_PLUS = "ring+", "makeRing+", "apimakingplus.php", 78
+    RINGUN = "ringun", "makeRingun", "apimakingun.php", 681, 691
+    CALL = "call", "makeCall", "apimakecall.php", 8, 9
+    CALL_PLUS = "call+", "makeCall+", "apimakecallplus.php", 58, 59
+    SMS = "sms", "makeSms", "apimakesms.php", 28, 29
+    SMS_PLUS = "sms+", "makeSms+", "apimakesmsplus.php", 38, 39
 
     @property
     def endpoint(self) -> str:
@@ -28,38 +38,10 @@ class RequestKind(str, enum.Enum):
         return self.name.lower()
 
     @property
-    def default_path(self) -> str:
-        """The path below the base URL. For ring+, spec decision 2: ``apimakingplus.php``."""
-        return _DETAILS[self].default_path
-
-    @property
-    def success_codes(self) -> frozenset[int]:
-        """The result codes that mean "accepted" (with or without a delay)."""
-        return _DETAILS[self].success_codes
-
-    @property
     def tracking_has_dates(self) -> bool:
         """ring+ and ringun tracking logs carry no dates: there is nothing to wait for."""
         return self not in (RequestKind.RING_PLUS, RequestKind.RINGUN)
 
-
-class _Details(NamedTuple):
-    label: str
-    default_path: str
-    success_codes: frozenset[int]
-
-
-_DETAILS = {
-    RequestKind.RING: _Details("makeRing", "apimaking.php", frozenset({18, 19})),
-    # Spec decision 2: the template says apimakeringplus.php, the example URL and the
-    # sibling paths say apimakingplus.php. A connection can override it.
-    RequestKind.RING_PLUS: _Details("makeRing+", "apimakingplus.php", frozenset({78})),
-    RequestKind.RINGUN: _Details("makeRingun", "apimakingun.php", frozenset({681, 691})),
-    RequestKind.CALL: _Details("makeCall", "apimakecall.php", frozenset({8, 9})),
-    RequestKind.CALL_PLUS: _Details("makeCall+", "apimakecallplus.php", frozenset({58, 59})),
-    RequestKind.SMS: _Details("makeSms", "apimakesms.php", frozenset({28, 29})),
-    RequestKind.SMS_PLUS: _Details("makeSms+", "apimakesmsplus.php", frozenset({38, 39})),
-}
 
 #: Paths of the two reads, overridable the same way as the sends.
 TRACKING_PATH = "apilog.php"

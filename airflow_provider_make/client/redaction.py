@@ -1,9 +1,7 @@
 """Keeps the password out of everything a person or a log can see.
 
 The make API takes the password in the query string (spec decision 12), so any URL the
-HTTP libraries build carries it. This module lists the forms the password can take once
-encoded, scrubs them from text, and installs a logging filter on the HTTP libraries'
-loggers, whose debug lines print request URLs.
+HTTP libraries build, and log, carries it: this module scrubs every encoded form of it.
 """
 
 from __future__ import annotations
@@ -21,22 +19,10 @@ _PWD_ARGUMENT = re.compile(r"(?i)(pwd(?:=|%3D))[^&\s'\"<>]*")
 
 
 def secret_forms(secret: str) -> set[str]:
-    """The password and the forms it takes in URLs, HTML, JSON and byte reprs.
-
-    Also its UTF-8 bytes read as latin-1 (``pÃ¤ss`` for ``päss``), the way an HTTP library
-    decodes a reason phrase or a header that echoes it, and that form's URL encodings.
-    """
-    if not secret:
-        return set()
+    """The password and its forms in URLs, HTML, JSON and byte reprs; also its UTF-8 bytes read
+    as latin-1 (``pÃ¤ss`` for ``päss``), as an HTTP library decodes a header that echoes it."""
     utf8 = secret.encode("utf-8")
-    as_latin1 = utf8.decode("latin-1")
     forms = {
-        secret,
-        as_latin1,
-        quote_plus(as_latin1, safe=""),
-        quote(as_latin1, safe=""),
-        quote_plus(secret, safe=""),
-        quote(secret, safe=""),
         quote(secret),  # '/' left alone, as requests does in paths
         quote_plus(quote_plus(secret, safe=""), safe=""),  # encoded twice
         quote_plus(secret, safe="", encoding="latin-1", errors="ignore"),
@@ -47,6 +33,8 @@ def secret_forms(secret: str) -> set[str]:
         repr(secret.encode("latin-1", errors="replace"))[2:-1],  # echoed as latin-1 bytes, logged as bytes
         repr(secret)[1:-1],
     }
+    for text in (secret, utf8.decode("latin-1")):
+        forms |= {text, quote_plus(text, safe=""), quote(text, safe="")}
     # Percent-escapes may come out in lower case (some libraries normalise that way).
     forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), form) for form in forms}
     return {form for form in forms if form}
@@ -66,10 +54,7 @@ _KNOWN_SECRETS: set[str] = set()
 
 
 class QueryPasswordFilter(logging.Filter):
-    """Rewrites log records so that no ``pwd=`` value and no known password survives.
-
-    urllib3 logs request URLs at DEBUG and httpx at INFO, with the server's reason phrase.
-    """
+    """Scrubs log records: urllib3 logs request URLs at DEBUG, httpx at INFO with reason phrases."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -78,20 +63,14 @@ class QueryPasswordFilter(logging.Filter):
             return True
         cleaned = scrub(message, _KNOWN_SECRETS)
         if cleaned != message:
-            record.msg = cleaned
-            record.args = ()
+            record.msg, record.args = cleaned, ()
         return True
 
 
 _FILTER = QueryPasswordFilter()
 _GUARDED_LOGGERS = (
-    "urllib3.connectionpool",
-    "urllib3.connection",
-    "urllib3.response",
-    "urllib3.util.retry",
-    "httpx",
-    "httpcore.http11",
-    "httpcore.connection",
+    *(f"urllib3.{name}" for name in ("connectionpool", "connection", "response", "util.retry")),
+    *("httpx", "httpcore.http11", "httpcore.connection"),
 )
 
 
@@ -99,12 +78,8 @@ def guard_http_loggers(secret: str) -> None:
     """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again)."""
     _KNOWN_SECRETS.update(secret_forms(secret))
     for name in _GUARDED_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-    # httpx logs every request at INFO: one line per poll of a thousand waits, or per row of
-    # a campaign, each costing more CPU than the request. Unless the deployment chose a
-    # level for it, keep its warnings only.
-    httpx_logger = logging.getLogger("httpx")
-    if httpx_logger.level == logging.NOTSET:
-        httpx_logger.setLevel(logging.WARNING)
+        logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there
+    # httpx logs every request at INFO (each poll of a thousand waits, each row of a campaign),
+    # costing more CPU than the request: unless the deployment chose a level, warnings only.
+    if logging.getLogger("httpx").level == logging.NOTSET:
+        logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,14 +1,13 @@
-"""Checks every argument before a request leaves, and puts it in the form the API wants.
+"""Checks every argument before any request is built, and puts it in the form the API wants.
 
 A refused argument raises :class:`MakeValidationError` naming the argument and what is
-wrong; since these checks run before any request is built, a refused input sends
-nothing. ``phonenumbers`` is imported on first use so that importing this module (and
-the operators above it) stays cheap.
+wrong. ``phonenumbers`` is imported on first use, so that importing the operators stays cheap.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import json
 import re
@@ -22,10 +21,6 @@ from airflow_provider_make.client.gsm import forbidden_characters, transliterate
 if TYPE_CHECKING:
     import phonenumbers
 
-MAX_DELAY_SECONDS = 7200
-MIN_DURATION_MINUTES, MAX_DURATION_MINUTES = 1, 10
-MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS = 2, 10
-MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES = 1, 100
 #: makeSms+'s text, in characters. The document gives no limit; the request is a GET, and
 #: web servers refuse request lines past 8 KiB (Apache's default 8,190 bytes). A GSM
 #: character takes up to 6 bytes once URL-encoded (``é`` is ``%C3%A9``), so 1,000
@@ -35,20 +30,19 @@ MAX_SMS_PLUS_CHARACTERS = 1000
 _MAX_TEXT = 64
 #: A rendered list of 100 numbers is a few KB; far more is not a list of ours.
 _MAX_RENDERED = 100_000
-
 # What people put between digits, after an optional '+' or '(' (never a leading '-').
-_PHONE_CHARS = re.compile(r"^\+?\(?[0-9][0-9 .\-()/]*$")
-_TRACKING_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
-_CATALOG_CODE = re.compile(r"^[0-9]{1,10}$")
-_CALLING_CODE = re.compile(r"[0-9]{1,3}")
+_PHONE_CHARS = r"\+?\(?[0-9][0-9 .\-()/]*"
+_PHONE_REFUSAL = (
+    "{} is not a phone number: use digits, with the country code first "
+    "('33612345678', '+33 6 12 34 56 78' or '0033612345678')"
+)
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
 def _fail(argument: str, problem: str) -> MakeValidationError:
     return MakeValidationError(f"{argument}: {problem}", argument=argument)
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
 def shown(value: object) -> str:
@@ -62,47 +56,39 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _as_text(argument: str, value: object, what: str) -> str:
+def _as_text(argument: str, value: object, what: str, pattern: str = "", refusal: str = "") -> str:
+    """Stripped text from a str or int; if it does not match ``pattern``, ``refusal`` (``{}``: the value)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
-    too_long = value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT
-    if too_long:
+    if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
         raise _fail(argument, f"{shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
         raise _fail(argument, f"expected {what}, got an empty value")
+    if pattern and not re.fullmatch(pattern, text):
+        raise _fail(argument, refusal.format(shown(value)))
     return text
 
 
 def _whole_number(argument: str, value: object, low: int, high: int, unit: str) -> int:
     """An int, or a string of digits (what a rendered template gives), within bounds."""
-    if isinstance(value, bool):
-        raise _fail(argument, f"expected a whole number of {unit}, got {value!r}")
     if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
-        number = int(value)
-    elif isinstance(value, int):
-        number = value
-    else:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
-    if not low <= number <= high:
-        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(number)}")
-    return number
+    if not low <= value <= high:
+        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
+    return value
 
 
 def flag(value: object, argument: str) -> bool:
-    """A yes/no option: only True or False."""
     if not isinstance(value, bool):
         raise _fail(argument, f"expected True or False, got {shown(value)}")
     return value
 
 
 def _bounded_list(argument: str, value: object, low: int, high: int, what: str, request: str) -> list[Any]:
-    """Up to ``high`` items of a list or any iterable, consuming at most ``high + 1`` of them.
-
-    A string is what a template renders (``"{{ params.pairs }}"``, an XCom) unless the DAG
-    sets ``render_template_as_native_obj=True``: one holding a list, as JSON or as Python
-    prints it, is read as that list.
-    """
+    """Up to ``high`` items of a list, any iterable (reading at most ``high + 1``) or rendered text."""
     if isinstance(value, str):
         value = rendered_list(argument, value)
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
@@ -115,18 +101,14 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
 
 
 def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> list[Any]:
-    """The list a template rendered as text: JSON, or Python's own printing of a list.
-
-    ``ast.literal_eval`` reads literals only: nothing in the text is evaluated.
-    """
+    """The list a template rendered as text (unless the DAG sets ``render_template_as_native_obj``):
+    JSON, or Python's own printing of a list. ``ast.literal_eval`` evaluates nothing."""
     parsed: object = None
     if len(text) <= max_chars and text.lstrip().startswith(("[", "(")):
         for parse in (json.loads, ast.literal_eval):
-            try:
+            with contextlib.suppress(ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 parsed = parse(text)
                 break
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
     if not isinstance(parsed, (list, tuple)):
         raise _fail(
             argument,
@@ -137,18 +119,12 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
 
 
 def delay_seconds(value: object, argument: str = "delay_seconds") -> int | None:
-    """The ``insec`` delay: None (use the account's saved delay) or 0..7200 seconds.
-
-    Spec decision 3: every delay is in seconds, makeCall+'s included.
-    """
-    if value is None:
-        return None
-    return _whole_number(argument, value, 0, MAX_DELAY_SECONDS, "seconds")
+    """The ``insec`` delay in seconds, makeCall+'s too (spec decision 3); None: the account's own."""
+    return None if value is None else _whole_number(argument, value, 0, 7200, "seconds")
 
 
 def duration_minutes(value: object, argument: str = "max_duration_minutes") -> int:
-    """makeCall+'s ``duration``: 1..10 minutes."""
-    return _whole_number(argument, value, MIN_DURATION_MINUTES, MAX_DURATION_MINUTES, "minutes")
+    return _whole_number(argument, value, 1, 10, "minutes")
 
 
 def recording_notice(value: object, argument: str = "recording_notice") -> None:
@@ -162,54 +138,39 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
-    """makeSms's ``txt``: the code of a message in the account's SMS catalog (digits)."""
-    text = _as_text(argument, value, "a catalog code")
-    if not _CATALOG_CODE.fullmatch(text):
-        raise _fail(argument, f"a catalog code is made of digits only, like '123', got {shown(value)}")
-    return text
+    refusal = "a catalog code is made of digits only, like '123', got {}"
+    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", refusal)
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
-    """An id the API issued: letters and digits."""
-    text = _as_text(argument, value, "a tracking id")
-    if not _TRACKING_ID.fullmatch(text):
-        raise _fail(argument, f"a tracking id is 1 to 64 letters and digits, got {shown(value)}")
-    return text
+    refusal = "a tracking id is 1 to 64 letters and digits, got {}"
+    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", refusal)
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
-    """makeSms+'s ``msg``: text in the GSM 03.38 basic alphabet (spec decision 6).
-
-    With ``allow_transliteration`` the characters French users type that GSM lacks
-    (``ê``, ``’``, ``œ``...) are replaced first; whatever is left outside the alphabet
-    is still refused, each character named with its position.
-    """
+    """makeSms+'s ``msg``, in the GSM 03.38 basic alphabet (spec decision 6); the characters French
+    users type that GSM lacks (``ê``, ``’``, ``œ``...) are replaced first on request only."""
     if not isinstance(value, str):
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
     if not value.strip():
         raise _fail(argument, "the SMS text is empty")
-    length = len(transliterate(value) if allow_transliteration else value)
-    if length > MAX_SMS_PLUS_CHARACTERS:
+    text = transliterate(value) if allow_transliteration else value
+    if len(text) > MAX_SMS_PLUS_CHARACTERS:
         raise _fail(
             argument,
-            f"the SMS text has {length} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
+            f"the SMS text has {len(text)} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
             "(the request is a URL, and web servers refuse longer ones)",
         )
     bad = forbidden_characters(value, allow_transliteration=allow_transliteration)
     if bad:
-        listed = "; ".join(item.describe() for item in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
-        advice = "" if allow_transliteration else hint
         raise _fail(
             argument,
             f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
-            f"accepts: {listed}{more}{advice}",
+            f"accepts: {'; '.join(bad[:10])}{more}{'' if allow_transliteration else hint}",
         )
-    return transliterate(value) if allow_transliteration else value
-
-
-# --------------------------------------------------------------------------- phones
+    return text
 
 
 def _phonenumbers() -> Any:
@@ -218,61 +179,46 @@ def _phonenumbers() -> Any:
     return module
 
 
+def _clean(argument: str, value: object) -> tuple[str, str]:
+    raw = _as_text(argument, value, "a phone number", _PHONE_CHARS, _PHONE_REFUSAL)
+    return raw, re.sub(r"[^0-9+]", "", raw)
+
+
 def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """Parse ``candidate`` (the cleaned form); messages quote ``raw``, what the user wrote."""
+    """``candidate`` (the cleaned form) as a number its country's plan accepts; messages quote ``raw``."""
     pn = _phonenumbers()
     try:
         number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
     except pn.NumberParseException as exc:
         raise _fail(argument, f"{shown(raw)} is not a phone number ({exc._msg})") from None
+    if not pn.is_valid_number(number):
+        reason = {
+            pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
+            pn.ValidationResult.TOO_SHORT: "it is too short",
+            pn.ValidationResult.TOO_LONG: "it is too long",
+            pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+        }.get(pn.is_possible_number_with_reason(number), "it is not in use in that country's numbering plan")
+        raise _fail(
+            argument,
+            f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
+        )
     return number
 
 
-def _check_valid(argument: str, raw: str, number: phonenumbers.PhoneNumber) -> None:
-    pn = _phonenumbers()
-    if pn.is_valid_number(number):
-        return
-    reasons = {
-        pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
-        pn.ValidationResult.TOO_SHORT: "it is too short",
-        pn.ValidationResult.TOO_LONG: "it is too long",
-        pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
-    }
-    reason = reasons.get(
-        pn.is_possible_number_with_reason(number),
-        "it is not in use in that country's numbering plan",
-    )
-    raise _fail(
-        argument,
-        f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
-    )
-
-
-def _clean(argument: str, value: object) -> str:
-    raw = _as_text(argument, value, "a phone number")
-    if not _PHONE_CHARS.fullmatch(raw):
-        raise _fail(
-            argument,
-            f"{shown(raw)} is not a phone number: use digits, with the country code first "
-            "('33612345678', '+33 6 12 34 56 78' or '0033612345678')",
-        )
-    return raw
+def _digits(number: phonenumbers.PhoneNumber) -> str:
+    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
 
 
 def international_number(value: object, argument: str, default_region: str | None = None) -> str:
-    """A number as the API wants it: digits only, country code first (spec decision 5).
-
-    ``+33 6 12 34 56 78``, ``0033612345678`` and ``33612345678`` all give
-    ``33612345678``. A national number is accepted only when a default region says
-    which country it belongs to, whatever that country's trunk prefix (``06 12 34 56 78``
-    in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
+    """Digits only, country code first (spec decision 5): ``+33 6 12 34 56 78``, ``0033612345678``
+    and ``33612345678`` give ``33612345678``. A national number needs a default region, whatever
+    its trunk prefix (``06 12 34 56 78`` in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
     """
-    raw = _clean(argument, value)
-    compact = re.sub(r"[^0-9+]", "", raw)
+    raw, compact = _clean(argument, value)
     if compact.startswith("+"):
         number = _parse(argument, raw, compact, None)
     elif default_region is not None:
-        number = _national_or_international(argument, raw, compact, default_region)
+        number = _read_with_region(argument, raw, compact, default_region)
     elif compact.startswith("00"):
         number = _parse(argument, raw, "+" + compact[2:], None)
     elif compact.startswith("0"):
@@ -290,39 +236,28 @@ def international_number(value: object, argument: str, default_region: str | Non
                 f"{shown(raw)} is not written the way the API wants it (it would become "
                 f"{_digits(number)}): write it with '+' and its country code",
             )
-    _check_valid(argument, raw, number)
     return _digits(number)
 
 
-def _digits(number: phonenumbers.PhoneNumber) -> str:
-    return f"{number.country_code}{_phonenumbers().national_significant_number(number)}"
-
-
-def _national_or_international(
-    argument: str, raw: str, compact: str, region: str
-) -> phonenumbers.PhoneNumber:
-    """Digits without '+', read with a default region: as a national number of that region
-    (its own trunk and international prefixes apply), or as country code first; when both
-    readings are valid and differ, the number is ambiguous and refused."""
+def _read_with_region(argument: str, raw: str, compact: str, region: str) -> phonenumbers.PhoneNumber:
+    """Digits without '+' read as a national number of ``region`` (with its trunk and international
+    prefixes) or as country code first; two valid and different readings are refused."""
     pn = _phonenumbers()
-    readings: list[phonenumbers.PhoneNumber] = []
+    readings: dict[str, phonenumbers.PhoneNumber] = {}  # by digits: two equal readings are one
     for candidate, hint in ((compact, region), ("+" + compact.removeprefix("00"), None)):
-        try:
+        with contextlib.suppress(pn.NumberParseException):
             number = pn.parse(candidate, hint)
-        except pn.NumberParseException:
-            continue
-        if pn.is_valid_number(number) and all(_digits(number) != _digits(seen) for seen in readings):
-            readings.append(number)
-    if len(readings) == 1:
-        return readings[0]
+            if pn.is_valid_number(number):
+                readings.setdefault(_digits(number), number)
     if len(readings) > 1:
-        national, international = readings
+        (national, _), (international, other) = readings.items()
         raise _fail(
             argument,
-            f"{shown(raw)} is ambiguous: a {region} number (+{_digits(national)}) or a "
-            f"+{international.country_code} one (+{_digits(international)}); write it with '+' and its "
-            "country code",
+            f"{shown(raw)} is ambiguous: a {region} number (+{national}) or a +{other.country_code} one "
+            f"(+{international}); write it with '+' and its country code",
         )
+    if readings:
+        return next(iter(readings.values()))
     return _parse(argument, raw, compact, region)  # neither is valid: say why in the region's terms
 
 
@@ -331,62 +266,47 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     raw = _as_text(argument, value, "a country calling code")
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
-    region = pn.region_code_for_country_code(int(digits)) if _CALLING_CODE.fullmatch(digits) else None
+    region = pn.region_code_for_country_code(int(digits)) if re.fullmatch("[0-9]{1,3}", digits) else None
     if region in (None, pn.UNKNOWN_REGION):
         raise _fail(argument, f"{shown(raw)} is not a country calling code (like '33' for France)")
     if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
         raise _fail(
             argument,
-            f"+{int(digits)} is a non-geographic calling code (international freephone, satellite or "
-            "shared-cost numbers), not a country: makeRingun rings national numbers of one country, "
-            "so its prefix is a country's code like '33'",
+            f"+{int(digits)} is a non-geographic calling code (freephone, satellite...), not a country's: "
+            "makeRingun rings national numbers of one country, so its prefix is one like '33'",
         )
     return str(int(digits))
 
 
 def national_number(value: object, argument: str, prefix: str) -> str:
-    """A makeRingun number: national, without the country prefix (spec decision 4).
-
-    ``687345678``, ``06 87 34 56 78`` and ``+33 6 87 34 56 78`` all give ``687345678``
-    for prefix ``33``; a number with another country code is refused.
-    """
-    raw = _clean(argument, value)
-    compact = re.sub(r"[^0-9+]", "", raw)
+    """A makeRingun number, national (spec decision 4): ``687345678``, ``06 87 34 56 78`` and
+    ``+33 6 87 34 56 78`` give ``687345678`` for prefix ``33``; another country code is refused."""
+    raw, compact = _clean(argument, value)
     pn = _phonenumbers()
     if compact.startswith(("+", "00")):
         number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
         if str(number.country_code) != prefix:
             raise _fail(
-                argument,
-                f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}",
+                argument, f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}"
             )
     else:
-        region = pn.region_code_for_country_code(int(prefix))
-        number = _parse(argument, raw, compact, region)
-    _check_valid(argument, raw, number)
+        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)))
     return str(pn.national_significant_number(number))
 
 
 def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
-    """makeRing+'s pairs: 2 to 10 ``(caller, callee)``."""
-    items = _bounded_list(
-        "pairs", pairs, MIN_RING_PLUS_PAIRS, MAX_RING_PLUS_PAIRS, "(caller, callee) pairs", "makeRing+"
-    )
     result = []
-    for index, pair in enumerate(items):
+    for index, pair in enumerate(_bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
         caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
-        callee = international_number(pair[1], f"pairs[{index}] callee", default_region)
-        result.append((caller, callee))
+        result.append((caller, international_number(pair[1], f"pairs[{index}] callee", default_region)))
     return result
 
 
 def ringun_callees(callees: object, prefix: str) -> list[str]:
-    """makeRingun's ``list``: 1 to 100 distinct national numbers."""
-    items = _bounded_list("callees", callees, MIN_RINGUN_CALLEES, MAX_RINGUN_CALLEES, "callees", "makeRingun")
     result: list[str] = []
-    for index, callee in enumerate(items):
+    for index, callee in enumerate(_bounded_list("callees", callees, 1, 100, "callees", "makeRingun")):
         number = national_number(callee, f"callees[{index}]", prefix)
         if number in result:
             raise _fail(
