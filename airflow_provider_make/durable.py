@@ -20,19 +20,16 @@ if TYPE_CHECKING:
 
 
 class DurableState:
-    """The durable key/value state of one task instance; see the module's docstring."""
+    """The durable key/value state of one task instance; ``set`` returns once it is in the database."""
 
     def __init__(self, context: Context) -> None:
         self._store: Any = context.get("task_state_store")
+        #: Where the records go, for messages.
+        self.backend = "Variable" if self._store is None else "task_state_store"
         ti = context["ti"]
         identity = f"{ti.dag_id}|{ti.run_id}|{ti.task_id}|{getattr(ti, 'map_index', -1)}"
         # Variable keys are limited in length and characters: a digest names the instance.
         self._prefix = f"make__{ti.dag_id[:60]}__{hashlib.sha256(identity.encode()).hexdigest()[:24]}__"
-
-    @property
-    def backend(self) -> str:
-        """``task_state_store`` or ``Variable``: where the records go, for messages."""
-        return "task_state_store" if self._store is not None else "Variable"
 
     def get(self, key: str) -> Any:
         """The value kept under ``key``, or None."""
@@ -43,19 +40,18 @@ class DurableState:
         return Variable.get(self._prefix + key, default=None, deserialize_json=True)
 
     def set(self, key: str, value: Any) -> None:
-        """Keep ``value`` under ``key`` (it has reached the database when this returns)."""
-        if self._store is not None:
-            self._store.set(key, value)
-            return
-        from airflow.sdk import Variable
+        if self._store is None:
+            from airflow.sdk import Variable
 
-        Variable.set(self._prefix + key, value, serialize_json=True)
+            Variable.set(self._prefix + key, value, serialize_json=True)
+        else:
+            self._store.set(key, value)
 
     def delete(self, key: str) -> None:
-        """Forget ``key`` (nothing happens if it is not there)."""
-        if self._store is not None:
-            self._store.delete(key)
-            return
-        from airflow.sdk import Variable
+        """Forget ``key``, if it is there."""
+        if self._store is None:
+            from airflow.sdk import Variable
 
-        Variable.delete(self._prefix + key)
+            Variable.delete(self._prefix + key)
+        else:
+            self._store.delete(key)

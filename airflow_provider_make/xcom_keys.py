@@ -3,7 +3,7 @@
 #: The accepted request as a JSON dict (id, kind, cost, credits, result_code), pushed
 #: right after acceptance, before any waiting.
 REQUEST = "make_request"
-#: The tracking id alone, pushed before any waiting; the "make tracking" link reads it.
+#: The tracking id alone, pushed before any waiting.
 TRACKING_ID = "make_tracking_id"
 #: makeCall+'s recording URL, pushed once the tracking log has one.
 RECORD_LINK = "make_record_link"

@@ -1,10 +1,9 @@
 """MakeHook: the make API for Airflow, on top of the Airflow-free client layer.
 
-Every public method is one line over the request pipeline: :meth:`MakeHook.run` (in a
-worker) or :meth:`MakeHook.arun` (in an event loop) builds the call from its request
-kind's builder in :mod:`airflow_provider_make.client.calls`, which checks every
-argument, and hands it to the sync or async driver. Errors come out as Airflow
-exceptions that tell the task what to do (:mod:`airflow_provider_make.exceptions`).
+Every request method is one line over :meth:`MakeHook.run` (in a worker) or
+:meth:`MakeHook.arun` (in an event loop): the request kind's builder in
+:mod:`airflow_provider_make.client.calls` checks every argument, then the sync or async
+driver sends. Errors come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
 """
 
 from __future__ import annotations
@@ -37,15 +36,11 @@ T = TypeVar("T")
 
 @contextlib.contextmanager
 def airflow_errors() -> Iterator[None]:
-    """Re-raise the client layer's errors as their Airflow classes (see ``exceptions``)."""
+    """Re-raise the client layer's errors as their Airflow classes, showing one traceback, not two."""
     try:
         yield
     except MakeError as error:
-        converted = to_airflow_exception(error)
-    else:
-        return
-    # "from None": the traceback shows one clear error, not the same one twice.
-    raise converted from None
+        raise to_airflow_exception(error) from None
 
 
 def _arguments(scope: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +58,8 @@ def settings_from_connection(conn: Connection) -> ClientSettings:
 class MakeHook(BaseHook):
     """Talk to the make API (makesms.fr): rings, calls, recorded calls, SMS, tracking, credits.
 
-    The connection is read on first use, not in the constructor, and one HTTP session
-    is reused for the hook's life. Every argument is checked before a request leaves;
-    errors are Airflow exceptions that tell the task what to do (see
-    :mod:`airflow_provider_make.exceptions`).
+    The connection is read on first use, not in the constructor; one HTTP session serves
+    the hook's life. Every argument is checked before a request leaves.
 
     :param make_conn_id: the Airflow connection of type ``make``.
     """
@@ -85,11 +78,7 @@ class MakeHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form's relabelled, hidden and explained fields.
-
-        Airflow 3.1 reads them from the hook; later releases read the same dict from the
-        provider info, which stays the one place they are written.
-        """
+        """The connection form's fields: Airflow 3.1 reads them here, later ones from the provider info."""
         from airflow_provider_make.get_provider_info import get_provider_info
 
         behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
@@ -107,7 +96,7 @@ class MakeHook(BaseHook):
             return settings_from_connection(conn)
 
     async def aget_settings(self) -> ClientSettings:
-        """The connection's settings, fetched without blocking the event loop."""
+        """:attr:`settings`, without blocking the event loop."""
         if "settings" not in self.__dict__:
             from airflow_provider_make.compat import amask_secret
 
@@ -140,10 +129,19 @@ class MakeHook(BaseHook):
 
     # ------------------------------------------------------------------ the pipeline
 
-    def run(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
-        """Check ``arguments`` with a builder of :mod:`~airflow_provider_make.client.calls`, then send."""
+    def build(self, builder: Callable[..., ApiCall[T]], /, **arguments: Any) -> ApiCall[T]:
+        """Check ``arguments`` with a builder of :mod:`~airflow_provider_make.client.calls`: the call to send."""
         with airflow_errors():
-            return self.client.request(build(**arguments, region=self.settings.default_region))
+            return builder(**arguments, region=self.settings.default_region)
+
+    def send(self, call: ApiCall[T]) -> T:
+        """Send a call made by :meth:`build`; its answer."""
+        with airflow_errors():
+            return self.client.request(call)
+
+    def run(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
+        """:meth:`build`, then :meth:`send`."""
+        return self.send(self.build(build, **arguments))
 
     async def arun(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
         """:meth:`run` for the event loop."""
@@ -214,12 +212,10 @@ class MakeHook(BaseHook):
         return await self.arun(calls.tracking, tracking_id=tracking_id)
 
     def look_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
-        """One look while waiting: the log once the request is finished, or why not yet.
+        """One look while waiting: the log once the request is finished (spec decision 8), or why not yet.
 
-        "Finished" follows spec decision 8 (with ``wait_for_follow_up``, a makeSms+ is
-        finished once its follow-up SMS is sent). "Too early" (112) and failures worth
-        retrying (0, 111, a dropped connection: a read is safe to repeat) are "not yet",
-        with the problem named; "unknown" (110) and the like raise (spec decision 9).
+        "Too early" (112) and failures worth retrying (0, 111, a dropped connection: a read
+        is safe to repeat) are "not yet"; "unknown" (110) and the like raise (spec decision 9).
         """
         try:
             tracking = self.get_tracking(tracking_id)
@@ -256,11 +252,10 @@ class MakeHook(BaseHook):
         return f"{self.settings.base_url}{path}?{call.query_string}"
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection with the credits request, honestly.
+        """Check the connection with the credits request; 0 credits is a failure that says why.
 
-        The API answers "success, 0 credits" for a wrong e-mail or password as well as
-        for an empty account (spec decision 10), so 0 credits is reported as a failure
-        that says so, never as a success.
+        The API answers "success, 0 credits" for a wrong e-mail or password as well as for
+        an empty account (spec decision 10).
         """
         try:
             settings = settings_from_connection(self.get_connection(self.make_conn_id))
