@@ -1,13 +1,9 @@
 """What differs between Airflow 3.1, 3.2 and 3.3 (task SDK 1.1, 1.2, 1.3), in one place.
 
-Import the names of ``__all__`` from here rather than from ``airflow.sdk``: each one
-resolves to what the running Airflow has (:data:`_SOURCES`; ``amask_secret`` falls back
-to :func:`_amask_in_thread` on 3.2 and :func:`_amask_inline` on 3.1;
-``HAS_TASK_STATE_STORE`` is True from 3.3 on). DAG files import the operators, so this
-module imports nothing itself: each name is imported on first use (PEP 562 module
-``__getattr__``), then cached. ``apache-airflow-providers-common-compat`` resolves most
-of these names too, but has no ``amask_secret`` nor task state store, and would be one
-more dependency.
+Each name of ``__all__`` resolves to what the running Airflow has, on first use (PEP 562
+module ``__getattr__``): DAG files import the operators, so this module imports nothing
+itself. ``apache-airflow-providers-common-compat`` resolves most of these names too, but
+has no ``amask_secret`` nor task state store, and would be one more dependency.
 """
 
 from __future__ import annotations
@@ -100,13 +96,9 @@ def get_task_state_store(context: Context) -> TaskStateStoreAccessor | None:
 
 
 async def _amask_in_thread(secret: Any, name: str | None = None) -> None:
-    """``amask_secret`` for 3.2: the sync ``mask_secret``, in a worker thread.
-
-    On the loop's thread its round trip to the supervisor blocks the loop, and deadlocks a
-    task process with an ``asend`` in flight (why 3.3 added ``amask_secret``). From another
-    thread 3.2 is safe: the task comms' lock is released without this thread, and the
-    triggerer's comms hand the send to the loop, which we do not block.
-    """
+    """``amask_secret`` for 3.2: the sync ``mask_secret`` in a thread. On the loop's thread it
+    blocks the loop, and deadlocks a task with an ``asend`` in flight (why 3.3 added
+    ``amask_secret``); 3.2's comms are safe from another thread."""
     import asyncio
 
     await asyncio.to_thread(_resolve("mask_secret"), secret, name)
@@ -115,12 +107,10 @@ async def _amask_in_thread(secret: Any, name: str | None = None) -> None:
 async def _amask_inline(secret: Any, name: str | None = None) -> None:
     """``amask_secret`` for 3.1: the sync ``mask_secret`` on the loop's thread, then ``asend``.
 
-    A thread is unsafe on 3.1 (its task comms have no lock; its triggerer comms would open a
-    new loop on the triggerer's stream). In a task process the sync call tells the supervisor
-    (a short blocking round trip, as 3.1 does everywhere) and ``asend`` raises
-    ``NotImplementedError`` before sending. In the triggerer the sync send is refused before
-    any I/O, and swallowed, so the comms' ``asend`` sends it: 3.1 redacts trigger logs in the
-    supervisor, and without it the secret was logged in clear.
+    A thread is unsafe on 3.1 (no lock in the task comms; the triggerer's would open a new
+    loop). In a task the sync call tells the supervisor and ``asend`` raises before sending;
+    in the triggerer the sync send is refused, so ``asend`` must send it, or the supervisor,
+    which redacts trigger logs on 3.1, logs the secret in clear.
     """
     import contextlib
     import sys

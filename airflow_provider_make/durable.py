@@ -1,13 +1,11 @@
 """What a task instance keeps across its tries, even through a killed worker.
 
 The make API has no idempotency key (spec decision 13), so "never send twice" rests on
-a record written before a request leaves and kept when the worker dies. On Airflow 3.3+
-that is the task's ``task_state_store``; older Airflow 3 releases have none, and the
-record goes to an Airflow Variable named after the task instance instead (``make__`` +
-the DAG, run, task and map index). Records outlive the task's success on purpose, as the
-state store's do, so that clearing a finished task does not send again; on 3.1 and 3.2
-they can be cleaned up by their ``make__`` prefix once a run is no longer cleared.
-Values are JSON.
+a record written before a request leaves. On Airflow 3.3+ it goes to the task's
+``task_state_store``; before, to a Variable named after the task instance (``make__``...).
+Records outlive the task's success on purpose, as the state store's do, so that clearing a
+finished task does not send again; on 3.1 and 3.2 they can be cleaned up by their prefix
+once a run is no longer cleared. Values are JSON.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer.
+"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer (``client/``).
 
-Every request method is one line over :meth:`MakeHook.run` (in a worker) or
-:meth:`MakeHook.arun` (in an event loop): the request kind's builder in
-:mod:`airflow_provider_make.client.calls` checks every argument, then the sync or async
-driver sends. Errors come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
+Every request method is one line over :meth:`MakeHook.run` or :meth:`MakeHook.arun`; errors
+come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
 """
 
 from __future__ import annotations
@@ -58,8 +56,7 @@ def settings_from_connection(conn: Connection) -> ClientSettings:
 class MakeHook(BaseHook):
     """Talk to the make API (makesms.fr): rings, calls, recorded calls, SMS, tracking, credits.
 
-    The connection is read on first use, not in the constructor; one HTTP session serves
-    the hook's life. Every argument is checked before a request leaves.
+    The connection is read on first use; one HTTP session serves the hook's life.
 
     :param make_conn_id: the Airflow connection of type ``make``.
     """
@@ -130,7 +127,7 @@ class MakeHook(BaseHook):
     # ------------------------------------------------------------------ the pipeline
 
     def build(self, builder: Callable[..., ApiCall[T]], /, **arguments: Any) -> ApiCall[T]:
-        """Check ``arguments`` with a builder of :mod:`~airflow_provider_make.client.calls`: the call to send."""
+        """The call to send, once a builder of :mod:`~airflow_provider_make.client.calls` checked it."""
         with airflow_errors():
             return builder(**arguments, region=self.settings.default_region)
 

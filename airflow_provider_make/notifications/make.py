@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 
 if TYPE_CHECKING:
@@ -51,8 +52,6 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
     @contextlib.contextmanager
     def _sending(self) -> Iterator[dict[str, Any]]:
         """The builder's arguments; a failure is logged (Airflow would swallow it), then raised."""
-        from airflow_provider_make.client.errors import MakeError
-
         try:
             yield {name: getattr(self, name) for name in ("sender", "recipient", "message", "transliterate")}
         except MakeError as error:
@@ -61,10 +60,8 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
 
     def notify(self, context: Context) -> None:
         """Send the SMS (synchronously)."""
-        from airflow_provider_make.client import calls
-
         with self._sending() as arguments:
-            self.log.info("MakeSmsNotifier: %s", self.hook.run(calls.sms_plus, **arguments).summary())
+            self.log.info("MakeSmsNotifier: %s", self.hook.sms_plus(**arguments).summary())
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""

@@ -1,16 +1,13 @@
 """One operator per make request, safe to retry, optionally waiting for the request to finish.
 
-Importing this module is cheap on purpose (Airflow parses DAG files constantly): the hook,
-the HTTP libraries and ``phonenumbers`` are imported when a task runs. Constructors do no
-I/O and no check that a template could change: every argument is checked when the task
-runs, before any request leaves.
+Cheap to import (Airflow parses DAG files constantly): the hook, HTTP and ``phonenumbers``
+load when a task runs, and every argument is checked then, before any request leaves.
 
-Side effects happen once (spec decision 13; the API has no idempotency key): the request
-is checked, the intent to send is kept durably (:mod:`airflow_provider_make.durable`),
-the request leaves, and the API's answer is kept as soon as it arrives. A retry of the
-task instance that finds the answer goes on from it (waiting, if asked); one that finds
-only the intent cannot tell "never sent" from "accepted, answer lost", so it fails rather
-than send again, unless ``resend_unknown`` says a duplicate is better than a miss.
+Side effects happen once (spec decision 13: the API has no idempotency key): the checked
+request's intent is kept durably (:mod:`~airflow_provider_make.durable`), then it is sent,
+then its answer is kept. A retry that finds the answer goes on from it; one that finds only
+the intent cannot tell "never sent" from "accepted, answer lost", so it fails rather than
+send again, unless ``resend_unknown`` says a duplicate is better than a miss.
 """
 
 from __future__ import annotations
@@ -25,6 +22,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_make import xcom_keys
+from airflow_provider_make.client.errors import MakeError, MakeTransportError
+from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.compat import AirflowException, AirflowFailException
+from airflow_provider_make.durable import DurableState
 from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
@@ -33,18 +34,10 @@ if TYPE_CHECKING:
 
     from airflow_provider_make.client.answers import SendResult
     from airflow_provider_make.client.calls import ApiCall
-    from airflow_provider_make.durable import DurableState
-
-
-def _label(request: dict[str, Any]) -> str:
-    from airflow_provider_make.client.kinds import RequestKind
-
-    return RequestKind(request["kind"]).label
 
 
 class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
-    """Sends one make request and returns its answer as a JSON dict (also in XCom): ``id``,
-    ``kind``, ``cost``, ``credits`` (left after the request) and ``result_code``.
+    """Send one make request; return its ``id``, ``kind``, ``cost``, ``credits`` left, ``result_code``.
 
     :param make_conn_id: the Airflow connection of type ``make``.
     :param resend_unknown: when an earlier try stopped while its request was on the wire (a
@@ -54,8 +47,8 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
 
-    #: The request's builder in :mod:`airflow_provider_make.client.calls`. It takes the
-    #: template fields but ``make_conn_id``, and the ``untemplated`` attributes.
+    #: The request's builder in client/calls.py; it takes the template fields but
+    #: ``make_conn_id``, and the ``untemplated`` attributes.
     builder: str
     untemplated: tuple[str, ...] = ()
     template_fields: Sequence[str] = ("delay_seconds", "make_conn_id")
@@ -85,27 +78,22 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """The request this task instance sent: an earlier try's, else one sent now (never twice)."""
-        from airflow_provider_make.compat import AirflowFailException
-        from airflow_provider_make.durable import DurableState
-
         durable = DurableState(context)
         earlier = durable.get(xcom_keys.STATE_REQUEST)
         earlier = earlier if isinstance(earlier, dict) else {}
         fingerprint = self.fingerprint()
         if earlier.get("id"):
             request: dict[str, Any] = {k: v for k, v in earlier.items() if k != "fingerprint"}
+            label = RequestKind(request["kind"]).label
             if earlier.get("fingerprint") != fingerprint:
                 raise AirflowFailException(
-                    f"an earlier try of this task instance had a different {_label(request)} accepted "
+                    f"an earlier try of this task instance had a different {label} accepted "
                     f"(id={request['id']}): its arguments have changed since. It is not sent again on a "
                     "guess; to send the new one, trigger a new DAG run, or delete this task's "
                     f"'{xcom_keys.STATE_REQUEST}' {durable.backend} record first"
                 )
             self.log.info(
-                "An earlier try already had %s accepted (id=%s): not sending it again",
-                _label(request),
-                request["id"],
+                "An earlier try already had %s accepted (id=%s): not sending it again", label, request["id"]
             )
         elif earlier.get("intent") and not self.resend_unknown:
             raise AirflowFailException(
@@ -122,15 +110,9 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         return request
 
     def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
-        """Check the arguments, keep the intent, send, keep the answer.
-
-        A refusal before the request leaves forgets the intent (a retry may send); anything
-        else that stops the send (the task's timeout, a kill) leaves it, so that the next
-        try knows the request may have gone out.
-        """
+        """Check, keep the intent, send, keep the answer. Only a refusal before the request left
+        forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
         from airflow_provider_make.client import calls
-        from airflow_provider_make.client.errors import MakeError, MakeTransportError
-        from airflow_provider_make.compat import AirflowException, AirflowFailException
 
         names = [name for name in (*self.template_fields, *self.untemplated) if name != "make_conn_id"]
         call: ApiCall[SendResult] = self.hook.build(
@@ -205,9 +187,6 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         return self.completed(context, request, self.wait_here(request["id"]))
 
     def wait_here(self, tracking_id: str) -> dict[str, Any]:
-        """Poll in this worker until the request is finished; its tracking dict."""
-        from airflow_provider_make.compat import AirflowException
-
         started = time.monotonic()
         last_problem = ""
         while True:
@@ -247,8 +226,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
     def completed(
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
-        """The returned dict once finished: the request plus its tracking log."""
-        self.log.info("%s %s is finished", _label(request), request["id"])
+        self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
         return {**request, "tracking": tracking}
 
 
@@ -403,10 +381,7 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
 
 
 class MakeCreditsOperator(UsesMakeHook, BaseOperator):
-    """Return the account's credits; fail when they are below ``min_credits``.
-
-    A guard to put before a campaign. The API answers 0 credits for wrong credentials
-    as well as for an empty account, so a 0 balance says both in its message.
+    """Return the account's credits; fail when they are below ``min_credits`` (a guard before a campaign).
 
     :param min_credits: the balance below which the task fails (without retries).
     """
@@ -421,8 +396,6 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
         self.min_credits = min_credits
 
     def execute(self, context: Context) -> int:
-        from airflow_provider_make.compat import AirflowFailException
-
         try:
             minimum = None if self.min_credits is None else int(self.min_credits)
         except (TypeError, ValueError):

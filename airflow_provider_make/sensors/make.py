@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_make import xcom_keys
+from airflow_provider_make.compat import AirflowSensorTimeout
 from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
@@ -25,7 +26,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
     until then: keep waiting); an unknown id (110) fails the task. In deferrable mode the
     sensor looks once, then hands the waiting to the triggerer.
 
-    :param tracking_id: the id the API gave the request (templated).
+    :param tracking_id: the id the API gave the request.
     :param make_conn_id: the Airflow connection of type ``make``.
     :param wait_for_follow_up: for makeSms+, also wait for the follow-up SMS.
     :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``.
@@ -84,7 +85,6 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired; relies on ``event`` only."""
-        from airflow_provider_make.compat import AirflowSensorTimeout
         from airflow_provider_make.triggers.make import tracking_from_event
 
         self.make_tracking_id = self.tracking_id

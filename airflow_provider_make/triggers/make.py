@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -15,6 +16,7 @@ from airflow_provider_make.client.errors import (
     MakeTransportError,
     error_from_event,
 )
+from airflow_provider_make.compat import AirflowException, AirflowNotFoundException
 from airflow_provider_make.exceptions import to_airflow_exception
 from airflow_provider_make.hooks.make import MakeHook
 
@@ -24,14 +26,14 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
 
 
+@dataclasses.dataclass(eq=False, repr=False)
 class MakeTrackingTrigger(BaseTrigger):
     """Poll a request's tracking log until it is finished, then fire one event and return.
 
-    Truly asynchronous: the connection is fetched the async way, HTTP goes through the
-    event loop's shared pool, and the waits are ``asyncio.sleep``. Each poll is cut off
-    at ``end_time``, so the event fires within a poll interval of it even when the API
-    hangs. A service failure or a dropped connection is a read, safe to repeat: the
-    trigger polls on and names the last problem if the deadline passes. The event is::
+    Truly asynchronous (async connection, the loop's shared HTTP pool, ``asyncio.sleep``).
+    Each poll is cut off at ``end_time``, so the event fires even when the API hangs. A
+    service failure or a dropped connection is a read, safe to repeat: the trigger polls on
+    and names the last problem if the deadline passes. The event is::
 
         {"status": "success", "tracking": {...}}           # Tracking.to_dict()
         {"status": "timeout", "message": "..."}            # the deadline passed
@@ -44,25 +46,17 @@ class MakeTrackingTrigger(BaseTrigger):
     :param wait_for_follow_up: for makeSms+, wait for the follow-up SMS too.
     """
 
-    def __init__(
-        self,
-        tracking_id: str,
-        make_conn_id: str,
-        end_time: float,
-        poll_interval: float = 10.0,
-        wait_for_follow_up: bool = False,
-    ) -> None:
+    tracking_id: str
+    make_conn_id: str
+    end_time: float
+    poll_interval: float = 10.0
+    wait_for_follow_up: bool = False
+
+    def __post_init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.tracking_id = tracking_id
-        self.make_conn_id = make_conn_id
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
-        self.wait_for_follow_up = bool(wait_for_follow_up)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        names = ("tracking_id", "make_conn_id", "end_time", "poll_interval", "wait_for_follow_up")
-        kwargs = {name: getattr(self, name) for name in names}
-        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+        return f"{type(self).__module__}.{type(self).__qualname__}", dataclasses.asdict(self)
 
     def defer_task(self, task: BaseOperator) -> NoReturn:
         """Defer ``task`` to this trigger; it resumes in its ``execute_complete``."""
@@ -77,8 +71,6 @@ class MakeTrackingTrigger(BaseTrigger):
         try:
             event = await self._wait()
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
-            from airflow_provider_make.compat import AirflowNotFoundException
-
             # A missing connection will not appear by retrying; anything else (the triggerer's
             # link to the API server, say) may pass, and a retry only waits again.
             message = f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}"
@@ -118,14 +110,8 @@ class MakeTrackingTrigger(BaseTrigger):
 
 
 def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
-    """The tracking dict of a success event; else raise what the event means for the task.
-
-    An error event is rebuilt into its client error and raised as its Airflow class, so the
-    task resuming after deferral fails or retries exactly as if the error had happened in
-    the worker.
-    """
-    from airflow_provider_make.compat import AirflowException
-
+    """The tracking dict of a success event; else raise what it means for the task resuming after
+    deferral: an error event as its Airflow class, exactly as if it had happened in the worker."""
     status = event.get("status")
     if status == "success":
         tracking: dict[str, Any] = event["tracking"]
