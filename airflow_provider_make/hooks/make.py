@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_make.client.answers import SendResult
-    from airflow_provider_make.client.async_driver import AsyncMakeClient
     from airflow_provider_make.client.calls import ApiCall
     from airflow_provider_make.client.tracking import AnyTracking
 
@@ -113,12 +112,6 @@ class MakeHook(BaseHook):
         """The client (Airflow's usual accessor)."""
         return self.client
 
-    async def aget_client(self) -> AsyncMakeClient:
-        """The asynchronous driver, sharing the event loop's HTTP pool."""
-        from airflow_provider_make.client.async_driver import AsyncMakeClient
-
-        return AsyncMakeClient(await self.aget_settings())
-
     def close(self) -> None:
         """Close the HTTP session, if one was opened."""
         if "client" in self.__dict__:
@@ -141,10 +134,12 @@ class MakeHook(BaseHook):
         return self.send(self.build(build, **arguments))
 
     async def arun(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
-        """:meth:`run` for the event loop."""
-        client = await self.aget_client()
+        """:meth:`run` for the event loop (the async driver shares the loop's HTTP pool)."""
+        from airflow_provider_make.client.async_driver import AsyncMakeClient
+
+        settings = await self.aget_settings()
         with airflow_errors():
-            return await client.request(build(**arguments, region=client.settings.default_region))
+            return await AsyncMakeClient(settings).request(build(**arguments, region=settings.default_region))
 
     # ------------------------------------------------------------------ sends
     # Each method's arguments are its builder's (client/calls.py): ``_arguments(locals())``
@@ -215,18 +210,18 @@ class MakeHook(BaseHook):
         is safe to repeat) are "not yet"; "unknown" (110) and the like raise (spec decision 9).
         """
         try:
-            tracking = self.get_tracking(tracking_id)
+            return TrackingPoll.of(self.get_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up)
         except MakeError as error:
             return TrackingPoll.of_error(error)
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
 
     async def alook_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
         """:meth:`look_at_tracking` for the event loop."""
         try:
-            tracking = await self.aget_tracking(tracking_id)
+            return TrackingPoll.of(
+                await self.aget_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up
+            )
         except MakeError as error:
             return TrackingPoll.of_error(error)
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
 
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
         """The tracking log once the request is finished (spec decision 8), else None."""
@@ -255,16 +250,16 @@ class MakeHook(BaseHook):
         an empty account (spec decision 10).
         """
         try:
-            settings = settings_from_connection(self.get_connection(self.make_conn_id))
-            with MakeClient(settings) as client:
-                credits = client.request(calls.credits())
+            credits = self.get_credits()
         except MakeError as error:
             return False, str(error)
-        where = settings.base_url
+        finally:
+            self.close()
+        where, login = self.settings.base_url, self.settings.login
         if credits == 0:
             return False, (
-                f"Reached the make API at {where}, but it reports 0 credits for {settings.login}. "
-                "The API answers 0 both for a wrong e-mail or password and for an empty account, so "
-                "this cannot tell them apart: check the login and password, then the balance on makesms.fr."
+                f"Reached the make API at {where}, but it reports 0 credits for {login}. The API answers "
+                "0 both for a wrong e-mail or password and for an empty account, so this cannot tell "
+                "them apart: check the login and password, then the balance on makesms.fr."
             )
-        return True, f"Connected to the make API at {where}: account {settings.login} has {credits} credits."
+        return True, f"Connected to the make API at {where}: account {login} has {credits} credits."

@@ -41,8 +41,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
 
     :param make_conn_id: the Airflow connection of type ``make``.
     :param resend_unknown: when an earlier try stopped while its request was on the wire (a
-        killed worker), send it again rather than fail: a duplicate is preferred to a miss.
-        Default False: such a try fails and says what to check.
+        killed worker), send it again, a duplicate rather than a miss (default: fail, saying why).
     :param delay_seconds: seconds between the API receiving the request and acting on it
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
@@ -150,8 +149,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         add its ``tracking`` (JSON, ISO-8601 dates) to the returned dict.
     :param poll_interval: seconds between two looks at the tracking log.
     :param timeout: seconds to wait at most before failing.
-    :param deferrable: wait in the triggerer, freeing the worker slot. Defaults to
-        ``[operators] default_deferrable``.
+    :param deferrable: wait in the triggerer, freeing the worker (default ``[operators] default_deferrable``).
     """
 
     wait_for_follow_up: bool = False
@@ -227,6 +225,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
         self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
+        remember_record_link(self, context, tracking)  # makeCall+'s, once it has one
         return {**request, "tracking": tracking}
 
 
@@ -318,13 +317,6 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         super().__init__(**kwargs)
         self.max_duration_minutes: Any = max_duration_minutes
         self.recording_notice = recording_notice
-
-    def completed(
-        self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
-    ) -> dict[str, Any]:
-        if not remember_record_link(self, context, tracking):
-            self.log.info("No recording: the caller and the callee did not get to talk")
-        return super().completed(context, request, tracking)
 
 
 class MakeSmsOperator(BaseMakeWaitingOperator):
