@@ -12,9 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    # The types are the newest line's (3.3, what the project type-checks with). Checked
-    # against an older Airflow, the names it lacks become Any instead of errors: hence
-    # the "unused-ignore" codes, which keep these ignores quiet where they are not needed.
+    # The types are 3.3's; checked against an older Airflow, the names it lacks become Any
+    # ("unused-ignore" keeps these ignores quiet where they are not needed).
     from airflow.sdk import (
         BaseHook,
         BaseNotifier,

@@ -19,14 +19,11 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 
-def remember_record_link(task: Any, context: Context, tracking: dict[str, Any]) -> bool:
-    """Keep a makeCall+ recording URL for the "Call recording" link and in XCom; False if none."""
-    link = tracking.get("record_link")
-    if not link:
-        return False
-    task.make_record_link = link
-    context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=link)
-    return True
+def remember_record_link(task: Any, context: Context, tracking: dict[str, Any]) -> None:
+    """Keep makeCall+'s recording URL, once the log has one, for the "Call recording" link and in XCom."""
+    if link := tracking.get("record_link"):
+        task.make_record_link = link
+        context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=link)
 
 
 class MakeTrackingLink(BaseOperatorLink):

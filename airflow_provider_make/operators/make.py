@@ -200,12 +200,9 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
                     "retry of this task waits for the same request again, it does not send a new one"
                 )
             self.log.info(
-                "Request %s is not finished yet%s; looking again in %.0f s",
-                tracking_id,
-                look.problem and f" (reading its log failed: {look.problem})",
-                self.poll_interval,
+                "Request %s is not finished yet%s", tracking_id, look.problem and f": {look.problem}"
             )
-            time.sleep(min(self.poll_interval, max(self.timeout - waited, 0.0)))
+            time.sleep(min(self.poll_interval, self.timeout - waited))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired (only ``event`` is relied on, as ``airflow dags test`` passes)."""
@@ -213,11 +210,8 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
 
         tracking = tracking_from_event(event)
         ti = context["ti"]
-        request = dict(
-            ti.xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST, map_indexes=ti.map_index) or {}
-        )
-        request.setdefault("id", tracking.get("id"))
-        request.setdefault("kind", tracking.get("kind"))
+        pulled = ti.xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST, map_indexes=ti.map_index)
+        request = dict(pulled or {"id": tracking.get("id"), "kind": tracking.get("kind")})
         self.make_tracking_id = request["id"]
         return self.completed(context, request, tracking)
 
@@ -225,7 +219,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
         self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
-        remember_record_link(self, context, tracking)  # makeCall+'s, once it has one
+        remember_record_link(self, context, tracking)
         return {**request, "tracking": tracking}
 
 

@@ -60,8 +60,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=self.tracking_id)
         if not self.deferrable:
             return super().execute(context)
-        first_look = self.poke(context)
-        if isinstance(first_look, PokeReturnValue) and first_look.is_done:
+        if (first_look := self.poke(context)).is_done:
             return first_look.xcom_value
         from airflow_provider_make.triggers.make import MakeTrackingTrigger
 
@@ -69,14 +68,14 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         args = (self.tracking_id, self.make_conn_id, end_time, self.poke_interval, self.wait_for_follow_up)
         MakeTrackingTrigger(*args).defer_task(self)
 
-    def poke(self, context: Context) -> PokeReturnValue | bool:
+    def poke(self, context: Context) -> PokeReturnValue:
         look = self.hook.look_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
         tracking = look.finished
         if tracking is None:
             self.log.info(
                 "Request %s is not finished yet%s", self.tracking_id, look.problem and f": {look.problem}"
             )
-            return False
+            return PokeReturnValue(is_done=False)
         dates = "" if tracking.kind.tracking_has_dates else " (its tracking log has no dates to wait for)"
         self.log.info("%s %s is finished%s", tracking.kind.label, self.tracking_id, dates)
         result = tracking.to_dict()
