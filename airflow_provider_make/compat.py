@@ -1,34 +1,9 @@
-"""What differs between Airflow 3.1, 3.2 and 3.3, in one place.
+"""What differs between Airflow 3.1, 3.2 and 3.3 (task SDK 1.1, 1.2, 1.3), in one place.
 
-Import from here rather than from ``airflow.sdk`` for the names below; each one resolves
-to what the running Airflow has (Airflow 3.1, 3.2, 3.3 ship task SDK 1.1, 1.2, 1.3):
-
-- ``conf``: ``airflow.sdk.conf`` from 3.2 on; ``airflow.configuration.conf`` on 3.1.
-- ``AirflowException``, ``AirflowFailException``, ``AirflowNotFoundException``,
-  ``AirflowSensorTimeout``, ``AirflowTaskTimeout``: ``airflow.sdk.exceptions`` from 3.2
-  on (``airflow.exceptions`` re-exports the same classes there); ``airflow.exceptions``
-  on 3.1, whose SDK module lacks the last three (and its ``AirflowException`` is core's).
-- ``mask_secret``: ``airflow.sdk.log.mask_secret`` everywhere.
-- ``amask_secret``: ``airflow.sdk.log.amask_secret`` on 3.3; on 3.2 the sync
-  ``mask_secret`` in a worker thread (:func:`_amask_in_thread`); on 3.1 the sync
-  ``mask_secret`` on the loop's thread, plus the triggerer's own ``asend``
-  (:func:`_amask_inline`).
-- ``BaseHook``, ``BaseOperator``, ``BaseSensorOperator``, ``BaseNotifier``,
-  ``BaseOperatorLink``, ``PokeReturnValue``: ``airflow.sdk`` everywhere (listed so that
-  the provider imports every Airflow base from one place).
-- ``HAS_TASK_STATE_STORE``: True from 3.3 (task SDK 1.3) on, where the task context has
-  ``task_state_store``.
-
-:func:`get_task_state_store` returns the task's state store from its context, or None
-where the Airflow running the task has none (before 3.3).
-
-Cheap to import: DAG files import the provider's operators, so this module imports
-nothing itself. Each name is imported the first time it is used (PEP 562 module
-``__getattr__``), from the first place that has it, then cached in the module.
-``apache-airflow-providers-common-compat`` (installed with ``apache-airflow``) resolves
-most of these names the same way (its ``airflow.providers.common.compat.sdk``), but has
-no ``amask_secret`` and nothing for the task state store, and is one more dependency: the
-few fallbacks are written out here instead.
+Each name of ``__all__`` resolves to what the running Airflow has, on first use (PEP 562
+module ``__getattr__``): DAG files import the operators, so this module imports nothing
+itself. ``apache-airflow-providers-common-compat`` resolves most of these names too, but
+has no ``amask_secret`` nor task state store, and would be one more dependency.
 """
 
 from __future__ import annotations
@@ -37,9 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    # The types are the newest line's (3.3, what the project type-checks with). Checked
-    # against an older Airflow, the names it lacks become Any instead of errors: hence
-    # the "unused-ignore" codes, which keep these ignores quiet where they are not needed.
+    # The types are 3.3's; checked against an older Airflow, the names it lacks become Any
+    # ("unused-ignore" keeps these ignores quiet where they are not needed).
     from airflow.sdk import (
         BaseHook,
         BaseNotifier,
@@ -89,110 +63,63 @@ __all__ = [
     "task_sdk_version",
 ]
 
-# Where each name is, newest Airflow first; the first module that has it wins.
+# Where each name is, newest Airflow first; the first module that has it wins. The other
+# names of __all__ (BaseHook, BaseOperator, ...) are airflow.sdk's on every line.
 _SOURCES: dict[str, tuple[str, ...]] = {
     # airflow.sdk.conf came with 3.2; on 3.1 the task SDK has no configuration of its own.
     "conf": ("airflow.sdk", "airflow.configuration"),
-    # On 3.1 airflow.sdk.exceptions lacks these (core's are the ones 3.1 catches); from 3.2
-    # on airflow.exceptions re-exports the SDK's, so both paths give the same class there.
-    "AirflowException": ("airflow.sdk.exceptions", "airflow.exceptions"),
-    "AirflowFailException": ("airflow.sdk.exceptions", "airflow.exceptions"),
-    "AirflowNotFoundException": ("airflow.sdk.exceptions", "airflow.exceptions"),
-    "AirflowSensorTimeout": ("airflow.sdk.exceptions", "airflow.exceptions"),
-    "AirflowTaskTimeout": ("airflow.sdk.exceptions", "airflow.exceptions"),
+    # 3.1's airflow.sdk.exceptions lacks the last three (and its AirflowException is not the one
+    # 3.1 catches); from 3.2 on airflow.exceptions re-exports the SDK's: the same classes.
+    **{
+        f"Airflow{name}": ("airflow.sdk.exceptions", "airflow.exceptions")
+        for name in ("Exception", "FailException", "NotFoundException", "SensorTimeout", "TaskTimeout")
+    },
     "mask_secret": ("airflow.sdk.log",),
-    "BaseHook": ("airflow.sdk",),
-    "BaseOperator": ("airflow.sdk",),
-    "BaseSensorOperator": ("airflow.sdk",),
-    "BaseNotifier": ("airflow.sdk",),
-    "BaseOperatorLink": ("airflow.sdk",),
-    "PokeReturnValue": ("airflow.sdk",),
 }
 
 
 def task_sdk_version() -> tuple[int, int]:
     """(major, minor) of the Airflow task SDK: (1, 1) on Airflow 3.1, (1, 2) on 3.2, (1, 3) on 3.3."""
+    import re
+
     from airflow.sdk import __version__
 
-    parts: list[int] = []
-    for part in __version__.split(".")[:2]:
-        digits = ""
-        for character in part:
-            if not character.isdigit():
-                break
-            digits += character
-        parts.append(int(digits or 0))
-    return (parts[0], parts[1] if len(parts) > 1 else 0)
+    major, minor = re.findall(r"\d+", __version__)[:2]
+    return int(major), int(minor)
 
 
 def get_task_state_store(context: Context) -> TaskStateStoreAccessor | None:
-    """The task instance's state store (Airflow 3.3+), or None where Airflow has none.
-
-    Reads the running task's context, so it is right even where the installed SDK and
-    the Airflow that runs the task disagree; :data:`HAS_TASK_STATE_STORE` is the
-    import-time answer.
-    """
+    """The task's state store (3.3+), or None: read from the running task's context, so it is
+    right even where the installed SDK and the Airflow running the task disagree."""
     return context.get("task_state_store")
 
 
 async def _amask_in_thread(secret: Any, name: str | None = None) -> None:
-    """``amask_secret`` for Airflow 3.2: the sync ``mask_secret`` in a worker thread.
-
-    3.2's ``mask_secret`` masks locally, then sends the secret to the supervisor and
-    waits for its answer. Called on the event loop's own thread, that send can block the
-    loop, and in a task process it deadlocks when an ``asend`` of the same task is in
-    flight (the reason 3.3 added ``amask_secret``). From another thread it is safe on
-    3.2: the task process's comms take a thread lock that an in-flight ``asend`` holds
-    and releases without needing this thread, and the triggerer's comms hand the send to
-    the event loop with ``run_coroutine_threadsafe``, which we are not blocking (we await
-    the thread). Returns once the secret is masked locally and the supervisor has it, as
-    3.3's ``amask_secret`` does.
-    """
+    """``amask_secret`` for 3.2: the sync ``mask_secret`` in a thread. On the loop's thread it
+    blocks the loop, and deadlocks a task with an ``asend`` in flight (why 3.3 added
+    ``amask_secret``); 3.2's comms are safe from another thread."""
     import asyncio
 
-    mask = _resolve("mask_secret")
-    await asyncio.to_thread(mask, secret, name)
+    await asyncio.to_thread(_resolve("mask_secret"), secret, name)
 
 
 async def _amask_inline(secret: Any, name: str | None = None) -> None:
-    """``amask_secret`` for Airflow 3.1: the sync ``mask_secret``, then the triggerer's ``asend``.
+    """``amask_secret`` for 3.1: the sync ``mask_secret`` on the loop's thread, then ``asend``.
 
-    A worker thread is not safe on 3.1: its task-process comms have no lock (a send from
-    another thread could interleave with the task's own), and its triggerer comms would
-    run the send in a new event loop on the triggerer's stream. So, on the loop's thread:
-
-    - the sync ``mask_secret`` masks locally and, in a task process, tells the supervisor
-      in a short blocking round trip (what 3.1 itself does everywhere); in the triggerer
-      its send is refused before any I/O (``async_to_sync`` cannot run on the loop's
-      thread) and ``mask_secret`` swallows that;
-    - so in the triggerer the secret is also sent with the comms' own ``asend`` (3.1's
-      triggerer comms serialise it with an ``asyncio.Lock`` on this loop), as 3.3's
-      ``amask_secret`` does: 3.1 redacts trigger logs in the supervisor, and without this
-      step the secret was logged in clear. In a task process 3.1's ``asend`` raises
-      ``NotImplementedError`` before sending anything: the sync call already told the
-      supervisor.
+    A thread is unsafe on 3.1 (no lock in the task comms; the triggerer's would open a new
+    loop). In a task the sync call tells the supervisor and ``asend`` raises before sending;
+    in the triggerer the sync send is refused, so ``asend`` must send it, or the supervisor,
+    which redacts trigger logs on 3.1, logs the secret in clear.
     """
     import contextlib
     import sys
 
-    mask = _resolve("mask_secret")
-    mask(secret, name)
+    _resolve("mask_secret")(secret, name)
     comms = getattr(sys.modules.get("airflow.sdk.execution_time.task_runner"), "SUPERVISOR_COMMS", None)
-    if comms is None:
-        return
-    with contextlib.suppress(Exception):  # as Airflow's own mask_secret: masking never fails a task
-        message = importlib.import_module("airflow.sdk.execution_time.comms").MaskSecret
-        await comms.asend(message(value=secret, name=name))
-
-
-def _import_first(name: str, modules: tuple[str, ...]) -> Any:
-    errors: list[str] = []
-    for module_name in modules:
-        try:
-            return getattr(importlib.import_module(module_name), name)
-        except (ImportError, AttributeError) as error:
-            errors.append(f"{module_name}: {error}")
-    raise ImportError(f"cannot import {name!r} from this Airflow ({'; '.join(errors)})")
+    if comms is not None:
+        with contextlib.suppress(Exception):  # as Airflow's own mask_secret: masking never fails a task
+            message = importlib.import_module("airflow.sdk.execution_time.comms").MaskSecret
+            await comms.asend(message(value=secret, name=name))
 
 
 def _resolve(name: str) -> Any:
@@ -203,14 +130,19 @@ def _resolve(name: str) -> Any:
             return _amask_in_thread if task_sdk_version() >= (1, 2) else _amask_inline
     if name == "HAS_TASK_STATE_STORE":
         return task_sdk_version() >= (1, 3)
-    if name in _SOURCES:
-        return _import_first(name, _SOURCES[name])
+    errors: list[str] = []
+    for module_name in _SOURCES.get(name, ("airflow.sdk",) if name in __all__ else ()):
+        try:
+            return getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError) as error:
+            errors.append(f"{module_name}: {error}")
+    if errors:
+        raise ImportError(f"cannot import {name!r} from this Airflow ({'; '.join(errors)})")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __getattr__(name: str) -> Any:
-    value = _resolve(name)
-    globals()[name] = value  # the next lookup does not come here
+    value = globals()[name] = _resolve(name)  # the next lookup does not come here
     return value
 
 

@@ -1,13 +1,11 @@
 """What a task instance keeps across its tries, even through a killed worker.
 
 The make API has no idempotency key (spec decision 13), so "never send twice" rests on
-a record written before a request leaves and kept when the worker dies. On Airflow 3.3+
-that is the task's ``task_state_store``; older Airflow 3 releases have none, and the
-record goes to an Airflow Variable named after the task instance instead (``make__`` +
-the DAG, run, task and map index). Records outlive the task's success on purpose, as the
-state store's do, so that clearing a finished task does not send again; on 3.1 and 3.2
-they can be cleaned up by their ``make__`` prefix once a run is no longer cleared.
-Values are JSON.
+a record written before a request leaves. On Airflow 3.3+ it goes to the task's
+``task_state_store``; before, to a Variable named after the task instance (``make__``...).
+Records outlive the task's success on purpose, as the state store's do, so that clearing a
+finished task does not send again; on 3.1 and 3.2 they can be cleaned up by their prefix
+once a run is no longer cleared. Values are JSON.
 """
 
 from __future__ import annotations
@@ -20,19 +18,16 @@ if TYPE_CHECKING:
 
 
 class DurableState:
-    """The durable key/value state of one task instance; see the module's docstring."""
+    """The durable key/value state of one task instance; ``set`` returns once it is in the database."""
 
     def __init__(self, context: Context) -> None:
         self._store: Any = context.get("task_state_store")
+        #: Where the records go, for messages.
+        self.backend = "Variable" if self._store is None else "task_state_store"
         ti = context["ti"]
         identity = f"{ti.dag_id}|{ti.run_id}|{ti.task_id}|{getattr(ti, 'map_index', -1)}"
         # Variable keys are limited in length and characters: a digest names the instance.
         self._prefix = f"make__{ti.dag_id[:60]}__{hashlib.sha256(identity.encode()).hexdigest()[:24]}__"
-
-    @property
-    def backend(self) -> str:
-        """``task_state_store`` or ``Variable``: where the records go, for messages."""
-        return "task_state_store" if self._store is not None else "Variable"
 
     def get(self, key: str) -> Any:
         """The value kept under ``key``, or None."""
@@ -43,19 +38,18 @@ class DurableState:
         return Variable.get(self._prefix + key, default=None, deserialize_json=True)
 
     def set(self, key: str, value: Any) -> None:
-        """Keep ``value`` under ``key`` (it has reached the database when this returns)."""
-        if self._store is not None:
-            self._store.set(key, value)
-            return
-        from airflow.sdk import Variable
+        if self._store is None:
+            from airflow.sdk import Variable
 
-        Variable.set(self._prefix + key, value, serialize_json=True)
+            Variable.set(self._prefix + key, value, serialize_json=True)
+        else:
+            self._store.set(key, value)
 
     def delete(self, key: str) -> None:
-        """Forget ``key`` (nothing happens if it is not there)."""
-        if self._store is not None:
-            self._store.delete(key)
-            return
-        from airflow.sdk import Variable
+        """Forget ``key``, if it is there."""
+        if self._store is None:
+            from airflow.sdk import Variable
 
-        Variable.delete(self._prefix + key)
+            Variable.delete(self._prefix + key)
+        else:
+            self._store.delete(key)

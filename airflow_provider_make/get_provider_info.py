@@ -1,14 +1,10 @@
 """What Airflow learns about this provider, declared without importing any of its code.
 
-Airflow validates this dict when it starts; a mistake here breaks every Airflow
-command, so ``tests/test_provider_info.py`` validates it against Airflow's own schema.
-The connection form is declared here (``conn-fields``, ``ui-field-behaviour``): Airflow
-3.2+ reads these without importing the hook.
-
-There is no top-level ``versions`` key: Airflow's runtime schema
-(``airflow/provider_info.schema.json``) does not define one; the version is the
-package's own. The integration's ``logo`` and ``how-to-guide`` follow the official
-providers: paths from the repository root, starting with ``/docs/``.
+Airflow validates this dict when it starts (a mistake breaks every Airflow command:
+``tests/test_provider_info.py`` checks it against Airflow's schemas). Airflow 3.2+ reads
+the connection form from here without importing the hook. No ``versions`` key: the
+runtime schema defines none. ``logo`` and ``how-to-guide`` are paths from the repository
+root, as in the official providers.
 """
 
 from __future__ import annotations
@@ -16,18 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 INTEGRATION = "make"
-HOW_TO_GUIDES = (
-    "ring",
-    "ring_plus",
-    "ringun",
-    "call",
-    "call_plus",
-    "sms",
-    "sms_plus",
-    "credits",
-    "sensor",
-    "notifier",
-)
+_REQUESTS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus")
+HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier")
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -45,16 +31,12 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.hooks.make"]}],
-        "operators": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.operators.make"]}
-        ],
-        "sensors": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.sensors.make"]}
-        ],
-        "triggers": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_make.triggers.make"]}
-        ],
+        **{
+            section: [
+                {"integration-name": INTEGRATION, "python-modules": [f"airflow_provider_make.{section}.make"]}
+            ]
+            for section in ("hooks", "operators", "sensors", "triggers")
+        },
         "notifications": ["airflow_provider_make.notifications.make.MakeSmsNotifier"],
         "extra-links": [
             "airflow_provider_make.links.make.MakeTrackingLink",

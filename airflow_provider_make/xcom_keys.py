@@ -1,9 +1,8 @@
 """The XCom keys the operators, the sensor and the links share."""
 
-#: The accepted request as a JSON dict (id, kind, cost, credits, result_code), pushed
-#: right after acceptance, before any waiting.
+#: The accepted request (id, kind, cost, credits, result_code), pushed before any waiting.
 REQUEST = "make_request"
-#: The tracking id alone, pushed before any waiting; the "make tracking" link reads it.
+#: The tracking id alone, pushed before any waiting.
 TRACKING_ID = "make_tracking_id"
 #: makeCall+'s recording URL, pushed once the tracking log has one.
 RECORD_LINK = "make_record_link"

@@ -99,3 +99,18 @@ def test_the_connection_id_is_templated_like_the_official_providers() -> None:
     ):
         assert "make_conn_id" in cls.template_fields, cls.__name__
     assert "make_conn_id" in MakeBulkSmsPlusOperator.template_fields
+
+
+def test_a_bad_argument_is_refused_before_the_durable_intent_is_written(make_default: Sandbox) -> None:
+    from types import SimpleNamespace
+
+    from airflow_provider_make.compat import AirflowFailException
+
+    writes: list[object] = []
+    store = SimpleNamespace(get=lambda key: None, set=lambda *pair: writes.append(pair), delete=writes.append)
+    ti = SimpleNamespace(dag_id="dag", run_id="run", task_id="ring", map_index=-1)
+    operator = MakeRingOperator(task_id="ring", caller="06-CALL-ME", callee=RECIPIENT)
+    with pytest.raises(AirflowFailException, match="caller: '06-CALL-ME' is not a phone number"):
+        operator.execute({"task_state_store": store, "ti": ti})  # type: ignore[typeddict-item]
+    assert writes == []  # no intent written, none deleted
+    assert make_default.requests() == []

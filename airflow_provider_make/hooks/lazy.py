@@ -1,8 +1,4 @@
-"""The ``hook`` property that operators, the sensor and the notifier share.
-
-It imports and builds :class:`~airflow_provider_make.hooks.make.MakeHook` on first use,
-so that importing a DAG file that uses them stays cheap and constructors do no I/O.
-"""
+"""What the operators, the sensor and the notifier share, cheap to import with a DAG file."""
 
 from __future__ import annotations
 
@@ -14,13 +10,21 @@ if TYPE_CHECKING:
 
 
 class UsesMakeHook:
-    """Mixin: ``self.hook`` is a MakeHook on ``self.make_conn_id``, built on first use."""
+    """Mixin: ``self.hook`` is a MakeHook on ``self.make_conn_id``, built on first use (not at parse time)."""
 
     make_conn_id: str
 
     @cached_property
     def hook(self) -> MakeHook:
-        """The hook, built on first use (never at DAG parse time)."""
         from airflow_provider_make.hooks.make import MakeHook
 
         return MakeHook(make_conn_id=self.make_conn_id)
+
+
+def deferrable_or_default(deferrable: bool | None) -> bool:
+    """``deferrable``, or when None ``[operators] default_deferrable``, as Airflow's own operators."""
+    if deferrable is not None:
+        return deferrable
+    from airflow_provider_make.compat import conf
+
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))

@@ -1,10 +1,7 @@
-"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer.
+"""MakeHook: the make API for Airflow, on top of the Airflow-free client layer (``client/``).
 
-Every public method is one line over the request pipeline: :meth:`MakeHook.run` (in a
-worker) or :meth:`MakeHook.arun` (in an event loop) builds the call from its request
-kind's builder in :mod:`airflow_provider_make.client.calls`, which checks every
-argument, and hands it to the sync or async driver. Errors come out as Airflow
-exceptions that tell the task what to do (:mod:`airflow_provider_make.exceptions`).
+Every request method is one line over :meth:`MakeHook.run` or :meth:`MakeHook.arun`; errors
+come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_make.client.answers import SendResult
-    from airflow_provider_make.client.async_driver import AsyncMakeClient
     from airflow_provider_make.client.calls import ApiCall
     from airflow_provider_make.client.tracking import AnyTracking
 
@@ -37,15 +33,11 @@ T = TypeVar("T")
 
 @contextlib.contextmanager
 def airflow_errors() -> Iterator[None]:
-    """Re-raise the client layer's errors as their Airflow classes (see ``exceptions``)."""
+    """Re-raise the client layer's errors as their Airflow classes, showing one traceback, not two."""
     try:
         yield
     except MakeError as error:
-        converted = to_airflow_exception(error)
-    else:
-        return
-    # "from None": the traceback shows one clear error, not the same one twice.
-    raise converted from None
+        raise to_airflow_exception(error) from None
 
 
 def _arguments(scope: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +55,7 @@ def settings_from_connection(conn: Connection) -> ClientSettings:
 class MakeHook(BaseHook):
     """Talk to the make API (makesms.fr): rings, calls, recorded calls, SMS, tracking, credits.
 
-    The connection is read on first use, not in the constructor, and one HTTP session
-    is reused for the hook's life. Every argument is checked before a request leaves;
-    errors are Airflow exceptions that tell the task what to do (see
-    :mod:`airflow_provider_make.exceptions`).
+    The connection is read on first use; one HTTP session serves the hook's life.
 
     :param make_conn_id: the Airflow connection of type ``make``.
     """
@@ -85,11 +74,7 @@ class MakeHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form's relabelled, hidden and explained fields.
-
-        Airflow 3.1 reads them from the hook; later releases read the same dict from the
-        provider info, which stays the one place they are written.
-        """
+        """The connection form's fields: Airflow 3.1 reads them here, later ones from the provider info."""
         from airflow_provider_make.get_provider_info import get_provider_info
 
         behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
@@ -107,7 +92,7 @@ class MakeHook(BaseHook):
             return settings_from_connection(conn)
 
     async def aget_settings(self) -> ClientSettings:
-        """The connection's settings, fetched without blocking the event loop."""
+        """:attr:`settings`, without blocking the event loop."""
         if "settings" not in self.__dict__:
             from airflow_provider_make.compat import amask_secret
 
@@ -127,12 +112,6 @@ class MakeHook(BaseHook):
         """The client (Airflow's usual accessor)."""
         return self.client
 
-    async def aget_client(self) -> AsyncMakeClient:
-        """The asynchronous driver, sharing the event loop's HTTP pool."""
-        from airflow_provider_make.client.async_driver import AsyncMakeClient
-
-        return AsyncMakeClient(await self.aget_settings())
-
     def close(self) -> None:
         """Close the HTTP session, if one was opened."""
         if "client" in self.__dict__:
@@ -140,16 +119,27 @@ class MakeHook(BaseHook):
 
     # ------------------------------------------------------------------ the pipeline
 
-    def run(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
-        """Check ``arguments`` with a builder of :mod:`~airflow_provider_make.client.calls`, then send."""
+    def build(self, builder: Callable[..., ApiCall[T]], /, **arguments: Any) -> ApiCall[T]:
+        """The call to send, once a builder of :mod:`~airflow_provider_make.client.calls` checked it."""
         with airflow_errors():
-            return self.client.request(build(**arguments, region=self.settings.default_region))
+            return builder(**arguments, region=self.settings.default_region)
+
+    def send(self, call: ApiCall[T]) -> T:
+        """Send a call made by :meth:`build`; its answer."""
+        with airflow_errors():
+            return self.client.request(call)
+
+    def run(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
+        """:meth:`build`, then :meth:`send`."""
+        return self.send(self.build(build, **arguments))
 
     async def arun(self, build: Callable[..., ApiCall[T]], /, **arguments: Any) -> T:
-        """:meth:`run` for the event loop."""
-        client = await self.aget_client()
+        """:meth:`run` for the event loop (the async driver shares the loop's HTTP pool)."""
+        from airflow_provider_make.client.async_driver import AsyncMakeClient
+
+        settings = await self.aget_settings()
         with airflow_errors():
-            return await client.request(build(**arguments, region=client.settings.default_region))
+            return await AsyncMakeClient(settings).request(build(**arguments, region=settings.default_region))
 
     # ------------------------------------------------------------------ sends
     # Each method's arguments are its builder's (client/calls.py): ``_arguments(locals())``
@@ -214,26 +204,24 @@ class MakeHook(BaseHook):
         return await self.arun(calls.tracking, tracking_id=tracking_id)
 
     def look_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
-        """One look while waiting: the log once the request is finished, or why not yet.
+        """One look while waiting: the log once the request is finished (spec decision 8), or why not yet.
 
-        "Finished" follows spec decision 8 (with ``wait_for_follow_up``, a makeSms+ is
-        finished once its follow-up SMS is sent). "Too early" (112) and failures worth
-        retrying (0, 111, a dropped connection: a read is safe to repeat) are "not yet",
-        with the problem named; "unknown" (110) and the like raise (spec decision 9).
+        "Too early" (112) and failures worth retrying (0, 111, a dropped connection: a read
+        is safe to repeat) are "not yet"; "unknown" (110) and the like raise (spec decision 9).
         """
         try:
-            tracking = self.get_tracking(tracking_id)
+            return TrackingPoll.of(self.get_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up)
         except MakeError as error:
             return TrackingPoll.of_error(error)
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
 
     async def alook_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
         """:meth:`look_at_tracking` for the event loop."""
         try:
-            tracking = await self.aget_tracking(tracking_id)
+            return TrackingPoll.of(
+                await self.aget_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up
+            )
         except MakeError as error:
             return TrackingPoll.of_error(error)
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
 
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
         """The tracking log once the request is finished (spec decision 8), else None."""
@@ -256,23 +244,22 @@ class MakeHook(BaseHook):
         return f"{self.settings.base_url}{path}?{call.query_string}"
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection with the credits request, honestly.
+        """Check the connection with the credits request; 0 credits is a failure that says why.
 
-        The API answers "success, 0 credits" for a wrong e-mail or password as well as
-        for an empty account (spec decision 10), so 0 credits is reported as a failure
-        that says so, never as a success.
+        The API answers "success, 0 credits" for a wrong e-mail or password as well as for
+        an empty account (spec decision 10).
         """
         try:
-            settings = settings_from_connection(self.get_connection(self.make_conn_id))
-            with MakeClient(settings) as client:
-                credits = client.request(calls.credits())
+            credits = self.get_credits()
         except MakeError as error:
             return False, str(error)
-        where = settings.base_url
+        finally:
+            self.close()
+        where, login = self.settings.base_url, self.settings.login
         if credits == 0:
             return False, (
-                f"Reached the make API at {where}, but it reports 0 credits for {settings.login}. "
-                "The API answers 0 both for a wrong e-mail or password and for an empty account, so "
-                "this cannot tell them apart: check the login and password, then the balance on makesms.fr."
+                f"Reached the make API at {where}, but it reports 0 credits for {login}. The API answers "
+                "0 both for a wrong e-mail or password and for an empty account, so this cannot tell "
+                "them apart: check the login and password, then the balance on makesms.fr."
             )
-        return True, f"Connected to the make API at {where}: account {settings.login} has {credits} credits."
+        return True, f"Connected to the make API at {where}: account {login} has {credits} credits."

@@ -1,11 +1,9 @@
 """Links from a task in the Airflow UI to what the make API knows about its request.
 
-Airflow 3 computes extra links on the worker when a task ends (or defers), with the
-operator instance that ran, and stores them in XCom for the UI. The operators and the
-sensor keep the tracking id and the recording URL on themselves as soon as they know
-them (they push both to XCom too, before any waiting); reading them from the operator
-costs no extra XCom round trip and logs no "XCom not found" for a task that failed
-before it sent anything.
+Airflow 3 computes extra links on the worker, with the operator instance that ran, when a
+task ends or defers. The operators and the sensor keep the tracking id and the recording
+URL on themselves as soon as they know them: reading them there costs no XCom round trip
+and logs no "XCom not found" for a task that failed before it sent anything.
 """
 
 from __future__ import annotations
@@ -21,14 +19,11 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 
-def remember_record_link(task: Any, context: Context, tracking: dict[str, Any]) -> bool:
-    """Keep a makeCall+ recording URL for the "Call recording" link and in XCom; False if none."""
-    link = tracking.get("record_link")
-    if not link:
-        return False
-    task.make_record_link = link
-    context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=link)
-    return True
+def remember_record_link(task: Any, context: Context, tracking: dict[str, Any]) -> None:
+    """Keep makeCall+'s recording URL, once the log has one, for the "Call recording" link and in XCom."""
+    if link := tracking.get("record_link"):
+        task.make_record_link = link
+        context["ti"].xcom_push(key=xcom_keys.RECORD_LINK, value=link)
 
 
 class MakeTrackingLink(BaseOperatorLink):
@@ -39,10 +34,7 @@ class MakeTrackingLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         tracking_id = getattr(operator, "make_tracking_id", None)
         hook = getattr(operator, "hook", None)
-        if not tracking_id or hook is None:
-            return ""
-        url: str = hook.tracking_url(str(tracking_id))
-        return url
+        return str(hook.tracking_url(str(tracking_id))) if tracking_id and hook else ""
 
 
 class MakeCallRecordingLink(BaseOperatorLink):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 
 if TYPE_CHECKING:
@@ -18,9 +20,8 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
 
     ``message`` is a template (``"{{ dag.dag_id }} failed"``). The text must fit the GSM
     03.38 basic alphabet; ``transliterate=True`` replaces French accents and typographic
-    signs first (an explicit choice, spec decision 6). Airflow logs and swallows a
-    callback's exception, so a refused argument is logged here first, in one clear line
-    naming the argument, then raised.
+    signs first (an explicit choice, spec decision 6). A refused argument is logged in one
+    clear line naming it, then raised.
 
     :param sender: the sender's number (country code first).
     :param recipient: the recipient's number.
@@ -48,37 +49,28 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
         self.make_conn_id = make_conn_id
         self.transliterate = transliterate
 
-    def _arguments(self) -> dict[str, Any]:
-        return {
-            "sender": self.sender,
-            "recipient": self.recipient,
-            "message": self.message,
-            "transliterate": self.transliterate,
-        }
-
-    def notify(self, context: Context) -> None:
-        """Send the SMS (synchronously)."""
-        from airflow_provider_make.client import calls
-        from airflow_provider_make.client.errors import MakeError
-
+    @contextlib.contextmanager
+    def _sending(self) -> Iterator[dict[str, Any]]:
+        """The builder's arguments; a failure is logged (Airflow would swallow it), then raised."""
         try:
-            result = self.hook.run(calls.sms_plus, **self._arguments())
+            yield {name: getattr(self, name) for name in ("sender", "recipient", "message", "transliterate")}
         except MakeError as error:
             self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
             raise
-        self.log.info("MakeSmsNotifier: %s", result.summary())
+
+    def notify(self, context: Context) -> None:
+        """Send the SMS (synchronously)."""
+        with self._sending() as arguments:
+            self.log.info("MakeSmsNotifier: %s", self.hook.sms_plus(**arguments).summary())
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""
         from airflow_provider_make.client import calls
-        from airflow_provider_make.client.errors import MakeError
 
-        try:
-            result = await self.hook.arun(calls.sms_plus, **self._arguments())
-        except MakeError as error:
-            self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
-            raise
-        self.log.info("MakeSmsNotifier: %s", result.summary())
+        with self._sending() as arguments:
+            self.log.info(
+                "MakeSmsNotifier: %s", (await self.hook.arun(calls.sms_plus, **arguments)).summary()
+            )
 
 
 send_make_sms_notification = MakeSmsNotifier

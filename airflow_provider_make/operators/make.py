@@ -1,15 +1,13 @@
 """One operator per make request, safe to retry, optionally waiting for the request to finish.
 
-Importing this module is cheap on purpose (Airflow parses DAG files constantly): the
-hook, the HTTP libraries and ``phonenumbers`` are imported when a task runs, not when a
-DAG file is parsed. Constructors do no I/O and no validation that a template could
-change; every argument is checked when the task runs, before any request leaves.
+Cheap to import (Airflow parses DAG files constantly): the hook, HTTP and ``phonenumbers``
+load when a task runs, and every argument is checked then, before any request leaves.
 
-Side effects happen once: the intent to send is kept durably before the request leaves,
-and the answer as soon as the API accepts it (:mod:`airflow_provider_make.durable`: the
-task's ``task_state_store`` on Airflow 3.3+, a Variable before). A retry of the same task
-instance that finds the answer goes on from that request (waiting for it, if asked); one
-that finds only the intent fails rather than send again (spec decision 13).
+Side effects happen once (spec decision 13: the API has no idempotency key): the checked
+request's intent is kept durably (:mod:`~airflow_provider_make.durable`), then it is sent,
+then its answer is kept. A retry that finds the answer goes on from it; one that finds only
+the intent cannot tell "never sent" from "accepted, answer lost", so it fails rather than
+send again, unless ``resend_unknown`` says a duplicate is better than a miss.
 """
 
 from __future__ import annotations
@@ -18,41 +16,40 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.compat import conf
-from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.client.errors import MakeError, MakeTransportError
+from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.compat import AirflowException, AirflowFailException
+from airflow_provider_make.durable import DurableState
+from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_make.client.answers import SendResult
-    from airflow_provider_make.durable import DurableState
-    from airflow_provider_make.hooks.make import MakeHook
-
-DEFAULT_POLL_INTERVAL = 10.0
-DEFAULT_TIMEOUT = 60 * 60.0
+    from airflow_provider_make.client.calls import ApiCall
 
 
 class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
-    """Sends one make request and returns its answer as a JSON dict.
-
-    Subclasses implement :meth:`send`. The returned dict (also in XCom) holds ``id``,
-    ``kind``, ``cost``, ``credits`` (left after the request) and ``result_code``.
+    """Send one make request; return its ``id``, ``kind``, ``cost``, ``credits`` left, ``result_code``.
 
     :param make_conn_id: the Airflow connection of type ``make``.
     :param resend_unknown: when an earlier try stopped while its request was on the wire (a
-        killed worker), send it again rather than fail: a duplicate is preferred to a miss.
-        Default False: such a try fails and says what to check.
+        killed worker), send it again, a duplicate rather than a miss (default: fail, saying why).
     :param delay_seconds: seconds between the API receiving the request and acting on it
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
 
+    #: The request's builder in client/calls.py; it takes the template fields but
+    #: ``make_conn_id``, and the ``untemplated`` attributes.
+    builder: str
+    untemplated: tuple[str, ...] = ()
     template_fields: Sequence[str] = ("delay_seconds", "make_conn_id")
     operator_extra_links: tuple[BaseOperatorLink, ...] = (MakeTrackingLink(),)
     ui_color = "#e8f4fd"
@@ -73,38 +70,20 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
 
-    def send(self, hook: MakeHook) -> SendResult:
-        """Validate the arguments and send the request; raise before sending if any is wrong."""
-        raise NotImplementedError
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        request = self.accepted_request(context)
-        return self.finish(context, request)
-
     def fingerprint(self) -> str:
         """What this task asks for (its class and rendered arguments), to match an earlier try's request."""
         arguments = {name: getattr(self, name) for name in self.template_fields}
         text = json.dumps([type(self).__name__, arguments], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def accepted_request(self, context: Context) -> dict[str, Any]:
-        """The request this task instance sent: from an earlier try if there is one, else sent now.
-
-        Never twice (spec decision 13): the intent to send is kept durably before the
-        request leaves, and the answer as soon as it arrives. A later try that finds the
-        answer goes on from it; one that finds only the intent cannot tell "never sent"
-        from "accepted, answer lost", so it fails without retries, unless
-        ``resend_unknown`` says a duplicate is better than a miss.
-        """
-        from airflow_provider_make.compat import AirflowException, AirflowFailException
-        from airflow_provider_make.durable import DurableState
-
+    def execute(self, context: Context) -> dict[str, Any]:
         durable = DurableState(context)
         earlier = durable.get(xcom_keys.STATE_REQUEST)
+        earlier = earlier if isinstance(earlier, dict) else {}
         fingerprint = self.fingerprint()
-        if isinstance(earlier, dict) and earlier.get("id"):
+        if earlier.get("id"):
             request: dict[str, Any] = {k: v for k, v in earlier.items() if k != "fingerprint"}
-            label = self.hook_label(request)
+            label = RequestKind(request["kind"]).label
             if earlier.get("fingerprint") != fingerprint:
                 raise AirflowFailException(
                     f"an earlier try of this task instance had a different {label} accepted "
@@ -115,44 +94,44 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
             self.log.info(
                 "An earlier try already had %s accepted (id=%s): not sending it again", label, request["id"]
             )
+        elif earlier.get("intent") and not self.resend_unknown:
+            raise AirflowFailException(
+                f"an earlier try of this task instance stopped while its request was being sent (its "
+                f"worker died or it timed out, at {earlier.get('at', '?')}): the API may have accepted "
+                "it, and the answer is lost. It is not sent again on a guess: check the account's "
+                "history on makesms.fr; to send it anyway, set resend_unknown=True"
+            )
         else:
-            if isinstance(earlier, dict) and earlier.get("intent") and not self.resend_unknown:
-                raise AirflowFailException(
-                    f"an earlier try of this task instance stopped while its request was being sent (its "
-                    f"worker died or it timed out, at {earlier.get('at', '?')}): the API may have accepted "
-                    "it, and the answer is lost. It is not sent again on a guess: check the account's "
-                    "history on makesms.fr; to send it anyway, set resend_unknown=True"
-                )
-            try:
-                durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": _now()})
-            except Exception as error:  # noqa: BLE001 - nothing was sent: retrying is safe
-                raise AirflowException(
-                    f"keeping the intent to send in the {durable.backend} failed: {error}"
-                ) from None
             request = self._send_once(durable, fingerprint)
         self.make_tracking_id = request["id"]
-        ti = context["ti"]
-        ti.xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
-        ti.xcom_push(key=xcom_keys.REQUEST, value=request)
+        context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
+        context["ti"].xcom_push(key=xcom_keys.REQUEST, value=request)
         return request
 
     def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
-        """Send, with the intent already kept; keep the answer, or forget the intent if nothing left.
+        """Check, keep the intent, send, keep the answer. Only a refusal before the request left
+        forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
+        from airflow_provider_make.client import calls
 
-        Anything else that stops the send (the task's timeout, a kill) leaves the intent: the
-        next try then knows that the request may have gone out.
-        """
-        from airflow_provider_make.client.errors import MakeError, MakeTransportError
-        from airflow_provider_make.compat import AirflowFailException
-
+        names = [name for name in (*self.template_fields, *self.untemplated) if name != "make_conn_id"]
+        call: ApiCall[SendResult] = self.hook.build(
+            getattr(calls, self.builder), **{name: getattr(self, name) for name in names}
+        )
         try:
-            result = self.send(self.hook)
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": now})
+        except Exception as error:  # noqa: BLE001 - nothing was sent: retrying is safe
+            raise AirflowException(
+                f"keeping the intent to send in the {durable.backend} failed: {error}"
+            ) from None
+        try:
+            result = self.hook.send(call)
         except MakeError as error:
             if not (isinstance(error, MakeTransportError) and error.may_have_been_accepted):
-                durable.delete(xcom_keys.STATE_REQUEST)  # refused or never sent: a retry may send
+                durable.delete(xcom_keys.STATE_REQUEST)
             raise
-        request = result.to_dict()
         self.log.info(result.summary())
+        request = result.to_dict()
         try:
             durable.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": fingerprint})
         except Exception as error:  # noqa: BLE001 - whatever it is, a retry would find only the intent
@@ -162,22 +141,6 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
             ) from None
         return request
 
-    @staticmethod
-    def hook_label(request: dict[str, Any]) -> str:
-        from airflow_provider_make.client.kinds import RequestKind
-
-        return RequestKind(request["kind"]).label
-
-    def finish(self, context: Context, request: dict[str, Any]) -> dict[str, Any]:
-        """What the task returns once the request is accepted; waiting operators extend it."""
-        return request
-
-
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
 
 class BaseMakeWaitingOperator(BaseMakeSendOperator):
     """A send whose tracking log has dates, so the task can wait for the request to finish.
@@ -186,8 +149,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         add its ``tracking`` (JSON, ISO-8601 dates) to the returned dict.
     :param poll_interval: seconds between two looks at the tracking log.
     :param timeout: seconds to wait at most before failing.
-    :param deferrable: wait in the triggerer, freeing the worker slot. Defaults to
-        ``[operators] default_deferrable``.
+    :param deferrable: wait in the triggerer, freeing the worker (default ``[operators] default_deferrable``).
     """
 
     wait_for_follow_up: bool = False
@@ -196,48 +158,33 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         self,
         *,
         wait_for_completion: bool = False,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        timeout: float = DEFAULT_TIMEOUT,
+        poll_interval: float = 10.0,
+        timeout: float = 60 * 60.0,
         deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        for name, seconds in (("poll_interval", poll_interval), ("timeout", timeout)):
+            if seconds <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {seconds!r}")
         self.wait_for_completion = wait_for_completion
         self.poll_interval = poll_interval
         self.timeout = timeout
-        if deferrable is None:
-            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = deferrable
+        self.deferrable = deferrable_or_default(deferrable)
 
-    def finish(self, context: Context, request: dict[str, Any]) -> dict[str, Any]:
+    def execute(self, context: Context) -> dict[str, Any]:
+        request = super().execute(context)
         if not self.wait_for_completion:
             return request
         if self.deferrable:
             from airflow_provider_make.triggers.make import MakeTrackingTrigger
 
-            self.log.info("Waiting for %s in the triggerer (timeout %.0f s)", request["id"], self.timeout)
-            self.defer(
-                trigger=MakeTrackingTrigger(
-                    tracking_id=request["id"],
-                    make_conn_id=self.make_conn_id,
-                    end_time=time.time() + self.timeout,
-                    poll_interval=self.poll_interval,
-                    wait_for_follow_up=self.wait_for_follow_up,
-                ),
-                method_name="execute_complete",
-                # Past this, the scheduler fails the task even if no triggerer is running.
-                timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
-            )
+            end_time = time.time() + self.timeout
+            args = (request["id"], self.make_conn_id, end_time, self.poll_interval, self.wait_for_follow_up)
+            MakeTrackingTrigger(*args).defer_task(self)
         return self.completed(context, request, self.wait_here(request["id"]))
 
     def wait_here(self, tracking_id: str) -> dict[str, Any]:
-        """Poll in this worker until the request is finished; its tracking dict."""
-        from airflow_provider_make.compat import AirflowException
-
         started = time.monotonic()
         last_problem = ""
         while True:
@@ -247,19 +194,15 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
             last_problem = look.problem or last_problem
             waited = time.monotonic() - started
             if waited >= self.timeout:
+                problem = f" (last problem: {last_problem})" if last_problem else ""
                 raise AirflowException(
-                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s"
-                    + (f" (last problem: {last_problem})" if last_problem else "")
-                    + "; a retry of this task waits for the same request again, it does not send a new one"
-                )
-            if look.problem:
-                self.log.warning(
-                    "Reading the tracking log of %s failed, will look again: %s", tracking_id, look.problem
+                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s{problem}; a "
+                    "retry of this task waits for the same request again, it does not send a new one"
                 )
             self.log.info(
-                "Request %s is not finished yet; looking again in %.0f s", tracking_id, self.poll_interval
+                "Request %s is not finished yet%s", tracking_id, look.problem and f": {look.problem}"
             )
-            time.sleep(min(self.poll_interval, max(self.timeout - waited, 0.0)))
+            time.sleep(min(self.poll_interval, self.timeout - waited))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired (only ``event`` is relied on, as ``airflow dags test`` passes)."""
@@ -268,17 +211,15 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         tracking = tracking_from_event(event)
         ti = context["ti"]
         pulled = ti.xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST, map_indexes=ti.map_index)
-        request = dict(pulled or {})
-        request.setdefault("id", tracking.get("id"))
-        request.setdefault("kind", tracking.get("kind"))
+        request = dict(pulled or {"id": tracking.get("id"), "kind": tracking.get("kind")})
         self.make_tracking_id = request["id"]
         return self.completed(context, request, tracking)
 
     def completed(
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
-        """The returned dict once finished: the request plus its tracking log."""
-        self.log.info("%s %s is finished", self.hook_label(request), request["id"])
+        self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
+        remember_record_link(self, context, tracking)
         return {**request, "tracking": tracking}
 
 
@@ -300,8 +241,7 @@ class MakeRingOperator(_CallerCalleeOperator):
     :param callee: the number that rings.
     """
 
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.ring(self.caller, self.callee, delay_seconds=self.delay_seconds)
+    builder = "ring"
 
 
 class MakeRingPlusOperator(BaseMakeSendOperator):
@@ -310,14 +250,12 @@ class MakeRingPlusOperator(BaseMakeSendOperator):
     :param pairs: ``[(caller, callee), ...]``, 2 to 10 of them.
     """
 
+    builder = "ring_plus"
     template_fields: Sequence[str] = ("pairs", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, pairs: Sequence[Sequence[str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pairs = pairs
-
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.ring_plus(self.pairs, delay_seconds=self.delay_seconds)
 
 
 class MakeRingunOperator(BaseMakeSendOperator):
@@ -328,6 +266,7 @@ class MakeRingunOperator(BaseMakeSendOperator):
     :param callees: 1 to 100 national numbers.
     """
 
+    builder = "ringun"
     template_fields: Sequence[str] = ("prefix", "caller", "callees", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, prefix: str, caller: str, callees: Sequence[str], **kwargs: Any) -> None:
@@ -335,9 +274,6 @@ class MakeRingunOperator(BaseMakeSendOperator):
         self.prefix = prefix
         self.caller = caller
         self.callees = callees
-
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.ringun(self.prefix, self.caller, self.callees, delay_seconds=self.delay_seconds)
 
 
 class MakeCallOperator(_CallerCalleeOperator):
@@ -347,8 +283,7 @@ class MakeCallOperator(_CallerCalleeOperator):
     :param callee: the number rung first.
     """
 
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.call(self.caller, self.callee, delay_seconds=self.delay_seconds)
+    builder = "call"
 
 
 class MakeCallPlusOperator(_CallerCalleeOperator):
@@ -361,6 +296,8 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         the call is recorded (the API's ``engage=1``).
     """
 
+    builder = "call_plus"
+    untemplated = ("recording_notice",)
     template_fields: Sequence[str] = (
         "caller",
         "callee",
@@ -375,22 +312,6 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         self.max_duration_minutes: Any = max_duration_minutes
         self.recording_notice = recording_notice
 
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.call_plus(
-            self.caller,
-            self.callee,
-            max_duration_minutes=self.max_duration_minutes,
-            recording_notice=self.recording_notice,
-            delay_seconds=self.delay_seconds,
-        )
-
-    def completed(
-        self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
-    ) -> dict[str, Any]:
-        if not remember_record_link(self, context, tracking):
-            self.log.info("No recording: the caller and the callee did not get to talk")
-        return super().completed(context, request, tracking)
-
 
 class MakeSmsOperator(BaseMakeWaitingOperator):
     """makeSms: send a message of the account's SMS catalog.
@@ -400,6 +321,7 @@ class MakeSmsOperator(BaseMakeWaitingOperator):
     :param catalog_code: the code of the message in the catalog (``"123"``).
     """
 
+    builder = "sms"
     template_fields: Sequence[str] = ("sender", "recipient", "catalog_code", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, sender: str, recipient: str, catalog_code: str | int, **kwargs: Any) -> None:
@@ -407,9 +329,6 @@ class MakeSmsOperator(BaseMakeWaitingOperator):
         self.sender = sender
         self.recipient = recipient
         self.catalog_code = catalog_code
-
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.sms(self.sender, self.recipient, self.catalog_code, delay_seconds=self.delay_seconds)
 
 
 class MakeSmsPlusOperator(BaseMakeWaitingOperator):
@@ -425,6 +344,8 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         (``x_date_executed``).
     """
 
+    builder = "sms_plus"
+    untemplated = ("transliterate",)
     template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds", "make_conn_id")
 
     def __init__(
@@ -444,21 +365,9 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         self.transliterate = transliterate
         self.wait_for_follow_up = wait_for_follow_up
 
-    def send(self, hook: MakeHook) -> SendResult:
-        return hook.sms_plus(
-            self.sender,
-            self.recipient,
-            self.message,
-            delay_seconds=self.delay_seconds,
-            transliterate=self.transliterate,
-        )
-
 
 class MakeCreditsOperator(UsesMakeHook, BaseOperator):
-    """Return the account's credits; fail when they are below ``min_credits``.
-
-    A guard to put before a campaign. The API answers 0 credits for wrong credentials
-    as well as for an empty account, so a 0 balance says both in its message.
+    """Return the account's credits; fail when they are below ``min_credits`` (a guard before a campaign).
 
     :param min_credits: the balance below which the task fails (without retries).
     """
@@ -473,8 +382,6 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
         self.min_credits = min_credits
 
     def execute(self, context: Context) -> int:
-        from airflow_provider_make.compat import AirflowFailException
-
         try:
             minimum = None if self.min_credits is None else int(self.min_credits)
         except (TypeError, ValueError):
@@ -483,20 +390,14 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
             ) from None
         credits = self.hook.get_credits()
         self.log.info("The make account has %d credits", credits)
-        if credits == 0:
-            self.log.warning(
-                "0 credits: the API also answers 0 for a wrong e-mail or password (spec decision 10)"
-            )
+        zero = "the API also answers 0 for a wrong e-mail or password" if credits == 0 else ""
+        if zero:
+            self.log.warning("0 credits: %s (spec decision 10)", zero)
         if minimum is not None and credits < minimum:
-            message = (
+            raise AirflowFailException(
                 f"the make account has {credits} credits, below the minimum of {minimum} this task requires"
+                + (f"; note that {zero}, so check the connection's credentials too" if zero else "")
             )
-            if credits == 0:
-                message += (
-                    "; note that the API also answers 0 for a wrong e-mail or password, so check the "
-                    "connection's credentials too"
-                )
-            raise AirflowFailException(message)
         return credits
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.compat import conf
-from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.compat import AirflowSensorTimeout
+from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
 if TYPE_CHECKING:
@@ -21,15 +20,13 @@ if TYPE_CHECKING:
 class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
     """Wait until the request ``tracking_id`` is finished; return its tracking log as a JSON dict.
 
-    "Finished" follows the spec's decision 8: a ring once hung up; a call once both legs
-    are over (or the caller's never rang); an SMS once sent. ring+ and ringun logs carry
-    no dates, so the sensor says so and finishes at once. The log appears 10 seconds after
-    the request (code 112 until then: keep waiting); an unknown id (110) fails the task.
+    "Finished" follows spec decision 8: a ring once hung up; a call once both legs are over
+    (or the caller's never rang); an SMS once sent. ring+ and ringun logs carry no dates, so
+    the sensor finishes at once. The log appears 10 seconds after the request (code 112
+    until then: keep waiting); an unknown id (110) fails the task. In deferrable mode the
+    sensor looks once, then hands the waiting to the triggerer.
 
-    In deferrable mode the sensor looks once, then hands the waiting to
-    :class:`~airflow_provider_make.triggers.make.MakeTrackingTrigger`.
-
-    :param tracking_id: the id the API gave the request (templated).
+    :param tracking_id: the id the API gave the request.
     :param make_conn_id: the Airflow connection of type ``make``.
     :param wait_for_follow_up: for makeSms+, also wait for the follow-up SMS.
     :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``.
@@ -53,59 +50,40 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         self.tracking_id = tracking_id
         self.make_conn_id = make_conn_id
         self.wait_for_follow_up = wait_for_follow_up
+        self.deferrable = deferrable_or_default(deferrable)
         # The extra links read these (links/make.py).
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
-        if deferrable is None:
-            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = deferrable
 
     def execute(self, context: Context) -> Any:
         self.make_tracking_id = self.tracking_id
         context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=self.tracking_id)
         if not self.deferrable:
             return super().execute(context)
-        first_look = self.poke(context)
-        if isinstance(first_look, PokeReturnValue) and first_look.is_done:
+        if (first_look := self.poke(context)).is_done:
             return first_look.xcom_value
         from airflow_provider_make.triggers.make import MakeTrackingTrigger
 
-        self.log.info("Waiting for %s in the triggerer (timeout %.0f s)", self.tracking_id, self.timeout)
-        self.defer(
-            trigger=MakeTrackingTrigger(
-                tracking_id=self.tracking_id,
-                make_conn_id=self.make_conn_id,
-                end_time=time.time() + self.timeout,
-                poll_interval=self.poke_interval,
-                wait_for_follow_up=self.wait_for_follow_up,
-            ),
-            method_name="execute_complete",
-            # Past this, the scheduler fails the task even if no triggerer is running.
-            timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poke_interval)),
-        )
+        end_time = time.time() + self.timeout
+        args = (self.tracking_id, self.make_conn_id, end_time, self.poke_interval, self.wait_for_follow_up)
+        MakeTrackingTrigger(*args).defer_task(self)
 
-    def poke(self, context: Context) -> PokeReturnValue | bool:
+    def poke(self, context: Context) -> PokeReturnValue:
         look = self.hook.look_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
         tracking = look.finished
         if tracking is None:
             self.log.info(
                 "Request %s is not finished yet%s", self.tracking_id, look.problem and f": {look.problem}"
             )
-            return False
-        if not tracking.kind.tracking_has_dates:
-            self.log.info(
-                "The tracking log of a %s carries no dates, so there is nothing to wait for: done",
-                tracking.kind.label,
-            )
-        else:
-            self.log.info("%s %s is finished", tracking.kind.label, self.tracking_id)
+            return PokeReturnValue(is_done=False)
+        dates = "" if tracking.kind.tracking_has_dates else " (its tracking log has no dates to wait for)"
+        self.log.info("%s %s is finished%s", tracking.kind.label, self.tracking_id, dates)
         result = tracking.to_dict()
         remember_record_link(self, context, result)
         return PokeReturnValue(is_done=True, xcom_value=result)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired; relies on ``event`` only."""
-        from airflow_provider_make.compat import AirflowSensorTimeout
         from airflow_provider_make.triggers.make import tracking_from_event
 
         self.make_tracking_id = self.tracking_id

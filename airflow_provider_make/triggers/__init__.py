@@ -1,1 +1,0 @@
-"""See the ``make`` module of this package."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -14,27 +16,28 @@ from airflow_provider_make.client.errors import (
     MakeTransportError,
     error_from_event,
 )
+from airflow_provider_make.compat import AirflowException, AirflowNotFoundException
 from airflow_provider_make.exceptions import to_airflow_exception
 from airflow_provider_make.hooks.make import MakeHook
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from airflow.sdk import BaseOperator
 
+
+@dataclasses.dataclass(eq=False, repr=False)
 class MakeTrackingTrigger(BaseTrigger):
     """Poll a request's tracking log until it is finished, then fire one event and return.
 
-    Truly asynchronous: the connection is fetched the async way, HTTP goes through the
-    event loop's shared pool, and the waits are ``asyncio.sleep``. Each poll is cut off
-    at ``end_time``, so the event fires within a poll interval of it even when the API
-    hangs. The payload and the event are plain JSON. The event is one of::
+    Truly asynchronous (async connection, the loop's shared HTTP pool, ``asyncio.sleep``).
+    Each poll is cut off at ``end_time``, so the event fires even when the API hangs. A
+    service failure or a dropped connection is a read, safe to repeat: the trigger polls on
+    and names the last problem if the deadline passes. The event is::
 
         {"status": "success", "tracking": {...}}           # Tracking.to_dict()
         {"status": "timeout", "message": "..."}            # the deadline passed
         {"status": "error", "error": {...}}                # MakeError.to_event()
-
-    A service failure or a dropped connection while polling is a read, safe to repeat:
-    the trigger keeps polling until the deadline and names the last problem if it passes.
 
     :param tracking_id: the id the API gave the request.
     :param make_conn_id: the ``make`` connection (for the base URL).
@@ -43,53 +46,39 @@ class MakeTrackingTrigger(BaseTrigger):
     :param wait_for_follow_up: for makeSms+, wait for the follow-up SMS too.
     """
 
-    def __init__(
-        self,
-        tracking_id: str,
-        make_conn_id: str,
-        end_time: float,
-        poll_interval: float = 10.0,
-        wait_for_follow_up: bool = False,
-    ) -> None:
+    tracking_id: str
+    make_conn_id: str
+    end_time: float
+    poll_interval: float = 10.0
+    wait_for_follow_up: bool = False
+
+    def __post_init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.tracking_id = tracking_id
-        self.make_conn_id = make_conn_id
-        self.end_time = float(end_time)
-        self.poll_interval = float(poll_interval)
-        self.wait_for_follow_up = bool(wait_for_follow_up)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Classpath and JSON-safe keyword arguments."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "tracking_id": self.tracking_id,
-                "make_conn_id": self.make_conn_id,
-                "end_time": self.end_time,
-                "poll_interval": self.poll_interval,
-                "wait_for_follow_up": self.wait_for_follow_up,
-            },
-        )
+        return f"{type(self).__module__}.{type(self).__qualname__}", dataclasses.asdict(self)
+
+    def defer_task(self, task: BaseOperator) -> NoReturn:
+        """Defer ``task`` to this trigger; it resumes in its ``execute_complete``."""
+        timeout = self.end_time - time.time()
+        task.log.info("Waiting for %s in the triggerer (timeout %.0f s)", self.tracking_id, timeout)
+        # Past this, the scheduler fails the task even if no triggerer is running.
+        timeout += max(60.0, 2 * self.poll_interval)
+        task.defer(trigger=self, method_name="execute_complete", timeout=timedelta(seconds=timeout))
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until finished or past the deadline; yield exactly one event."""
         try:
             event = await self._wait()
-        except MakeError as error:
-            event = {"status": "error", "error": error.to_event()}
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash
-            from airflow_provider_make.compat import AirflowNotFoundException
-
             # A missing connection will not appear by retrying; anything else (the triggerer's
             # link to the API server, say) may pass, and a retry only waits again.
             message = f"waiting for {self.tracking_id} failed: {type(error).__name__}: {error}"
-            missing = isinstance(error, AirflowNotFoundException)
-            made = (
-                MakeConfigurationError(message)
-                if missing
-                else MakeTransportError(message, may_have_been_accepted=False)
-            )
-            event = {"status": "error", "error": made.to_event()}
+            if isinstance(error, AirflowNotFoundException):
+                error = MakeConfigurationError(message)
+            elif not isinstance(error, MakeError):
+                error = MakeTransportError(message, may_have_been_accepted=False)
+            event = {"status": "error", "error": error.to_event()}
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> dict[str, Any]:
@@ -114,25 +103,15 @@ class MakeTrackingTrigger(BaseTrigger):
             remaining = self.end_time - time.time()
             if remaining <= 0:
                 waited = time.time() - started
-                return {
-                    "status": "timeout",
-                    "message": (
-                        f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s "
-                        "in the triggerer" + (f" (last problem: {last_problem})" if last_problem else "")
-                    ),
-                }
+                problem = f" (last problem: {last_problem})" if last_problem else ""
+                message = f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s"
+                return {"status": "timeout", "message": f"{message} in the triggerer{problem}"}
             await asyncio.sleep(min(self.poll_interval, remaining))
 
 
 def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
-    """The tracking dict of a success event; raise what a failed event means for the task.
-
-    Shared by the operators and the sensor when they resume after deferral: an error
-    event is rebuilt into its client error and raised as its Airflow class, so the task
-    fails or retries exactly as if the error had happened in the worker.
-    """
-    from airflow_provider_make.compat import AirflowException
-
+    """The tracking dict of a success event; else raise what it means for the task resuming after
+    deferral: an error event as its Airflow class, exactly as if it had happened in the worker."""
     status = event.get("status")
     if status == "success":
         tracking: dict[str, Any] = event["tracking"]
