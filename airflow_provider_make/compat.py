@@ -142,8 +142,7 @@ def _resolve(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    value = globals()[name] = _resolve(name)  # the next lookup does not come here
-    return value
+    return globals().setdefault(name, _resolve(name))  # the next lookup does not come here
 
 
 def __dir__() -> list[str]:

@@ -12,7 +12,8 @@ The classes are named ``Airflow<ClientClass>``, or ``AirflowMakeUnsafeToRetryErr
 
 from __future__ import annotations
 
-from airflow_provider_make.client.errors import MakeError, MakeTransportError
+from airflow_provider_make.client import errors
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.compat import AirflowException, AirflowFailException
 
@@ -24,10 +25,9 @@ def to_airflow_exception(error: MakeError) -> MakeError:
     if isinstance(error, AirflowException):
         return error
     kind, fails = type(error), error.action is Action.FAIL
-    cls = _MADE.get((kind, fails))
-    if cls is None:
+    if (cls := _MADE.get((kind, fails))) is None:
         base = AirflowFailException if fails else AirflowException
-        unsafe = fails and isinstance(error, MakeTransportError)
+        unsafe = fails and isinstance(error, errors.MakeTransportError)
         name = "AirflowMakeUnsafeToRetryError" if unsafe else f"Airflow{kind.__name__}"
         doc = f"{kind.__name__}, as {base.__name__}."
         cls = _MADE[kind, fails] = type(name, (kind, base), {"__module__": __name__, "__doc__": doc})
@@ -40,9 +40,6 @@ def to_airflow_exception(error: MakeError) -> MakeError:
 
 def __getattr__(name: str) -> type[MakeError]:
     """The client errors by this module's name too: ``from ...exceptions import MakeAuthError``."""
-    from airflow_provider_make.client import errors
-
-    found = getattr(errors, name, None)
-    if not (isinstance(found, type) and issubclass(found, MakeError)):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return found
+    if isinstance(found := getattr(errors, name, None), type) and issubclass(found, MakeError):
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,9 +31,8 @@ NOT_SENT_AGAIN = (
 def malformed(label: str, detail: str, spends_credits: bool) -> MakeTransportError:
     """The error for an answer that is not what the make API sends. It never quotes the body:
     a broken proxy or error page may echo the request URL, and with it the password."""
-    message = f"{label}: the API's answer is not the XML the make API sends ({detail})"
-    if spends_credits:
-        message += f"; {NOT_SENT_AGAIN}"
+    sent = f"; {NOT_SENT_AGAIN}" if spends_credits else ""
+    message = f"{label}: the API's answer is not the XML the make API sends ({detail}){sent}"
     return MakeTransportError(message, may_have_been_accepted=spends_credits)
 
 

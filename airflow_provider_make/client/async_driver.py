@@ -95,8 +95,7 @@ _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakre
 def loop_pool(max_in_flight: int = MAX_IN_FLIGHT) -> _LoopPool:
     """The running event loop's pool, made by the first call (a campaign's loop asks for more slots)."""
     loop = asyncio.get_running_loop()
-    pool = _POOLS.get(loop)
-    if pool is None:
+    if (pool := _POOLS.get(loop)) is None:
         pool = _POOLS[loop] = _LoopPool(max_in_flight)
     return pool
 

@@ -138,9 +138,7 @@ def error_for_code(result_code: int, request: str) -> MakeApiError:
             f"({row.meaning}); the answer contradicts itself, so nothing can be assumed"
         )
         return MakeServiceError(message, result_code=result_code, request=request)
-    message = f"{request} failed with result code {result_code}: {row.meaning}"
-    if row.hint:
-        message += f" ({row.hint})"
+    message = f"{request} failed with result code {result_code}: {row.meaning} ({row.hint})"
     error = _CLASS_BY_FAMILY[row.family](message, result_code=result_code, request=request)
     if isinstance(error, MakeInvalidArgumentError):
         error.argument = row.argument

@@ -88,12 +88,7 @@ _DOCUMENT: tuple[tuple[int, Family, str | None, str], ...] = (
     (109, Family.INVALID_ARGUMENT, "msg/list", "bad message (msg) or callee list (list)"),
     (110, Family.TRACKING_UNKNOWN, "id", "unknown tracking id, or tracking older than one month"),
     (111, Family.SERVICE, None, "contact make to solve this problem"),
-    (
-        112,
-        Family.TRACKING_NOT_READY,
-        "id",
-        "too early: the tracking log exists at the earliest 10 seconds after the id was issued",
-    ),
+    (112, Family.TRACKING_NOT_READY, "id", "too early: no tracking log until 10 seconds after the request"),
 )
 #: What the user can do about a code: the project's words, not the document's.
 _HINTS = {

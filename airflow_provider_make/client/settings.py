@@ -32,12 +32,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def normalise_base_url(raw: str | None) -> str:
-    """The API's base URL, ending in '/'. Empty means ``https://makesms.fr/``.
-
-    A bare host (``makesms.fr``) gets ``https://``. Plain ``http://`` is refused unless
-    the host is a loopback address (the sandbox): the password travels in the query
-    string and must not cross a network in clear (spec decision 12).
-    """
+    """The API's base URL, ending in '/' (empty: ``https://makesms.fr/``; a bare host gets ``https://``).
+    Plain ``http://`` only for a loopback host (the sandbox): the password travels in the query
+    string and must not cross a network in clear (spec decision 12)."""
     text = (raw or "").strip()
     if not text:
         return DEFAULT_BASE_URL
@@ -133,12 +130,9 @@ class ClientSettings:
     def from_connection(
         cls, *, login: str | None, password: str | None, host: str | None, port: int | None, extra: object
     ) -> ClientSettings:
-        """The settings of an Airflow connection of type ``make``: ``host`` is the base URL, with ``port``.
-
-        Extras (perhaps with the UI's old ``extra__make__`` prefix): ``default_region``,
-        ``connect_timeout``, ``read_timeout`` (or ``timeout`` for both), ``total_timeout``,
-        ``endpoints`` (path overrides, spec decision 2).
-        """
+        """The settings of a ``make`` connection: ``host`` is the base URL, with ``port``. Extras (maybe
+        with the UI's old ``extra__make__`` prefix): ``default_region``, ``connect_timeout``, ``read_timeout``
+        (or ``timeout`` for both), ``total_timeout``, ``endpoints`` (path overrides, spec decision 2)."""
         extras = _json_object("extra", extra or {}).items()
         values = {key.removeprefix("extra__make__"): item for key, item in extras if item not in ("", None)}
         endpoints = values.get("endpoints", {})
@@ -187,6 +181,4 @@ def with_port(base_url: str, port: int | None) -> str:
         return base_url
     text = base_url if "://" in base_url else "https://" + base_url
     parts = urlsplit(text)
-    if parts.port is not None:
-        return text
-    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+    return text if parts.port is not None else urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))

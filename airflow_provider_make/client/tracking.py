@@ -5,6 +5,7 @@ meaning "has not happened (yet)" (spec decision 7): UTC datetimes, or None; else
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import Field, dataclass, field, fields
 from datetime import datetime, timezone
@@ -128,15 +129,8 @@ class SmsPlusTracking(_Message):
     follow_up_sent_at: datetime | None = field(metadata={"log": "x_date_executed"})
 
 
-AnyTracking = (
-    RingTracking
-    | RingPlusTracking
-    | RingunTracking
-    | CallTracking
-    | CallPlusTracking
-    | SmsTracking
-    | SmsPlusTracking
-)
+_VoiceTracking = RingTracking | RingPlusTracking | RingunTracking | CallTracking | CallPlusTracking
+AnyTracking = _VoiceTracking | SmsTracking | SmsPlusTracking
 _CLASSES: dict[str, type[AnyTracking]] = {cls.kind: cls for cls in get_args(AnyTracking)}
 
 
@@ -152,13 +146,11 @@ def _value(raw: Fields, item: Field[Any]) -> Any:
     name = item.metadata.get("log", item.name)
     text = raw.get(name, "")
     if item.type == "datetime | None":
-        try:
-            if not re.fullmatch("[0-9a-fA-F]{0,16}", text):
-                raise ValueError(text)
-            seconds = int(text or "0", 16)
-            return datetime.fromtimestamp(seconds, tz=timezone.utc) if seconds else None
-        except (ValueError, OverflowError, OSError):
-            raise malformed("tracking", f"the date {name!r} is not hexadecimal Unix seconds", False) from None
+        if re.fullmatch("[0-9a-fA-F]{0,16}", text):
+            with contextlib.suppress(ValueError, OverflowError, OSError):  # a year out of range
+                seconds = int(text or "0", 16)
+                return datetime.fromtimestamp(seconds, tz=timezone.utc) if seconds else None
+        raise malformed("tracking", f"the date {name!r} is not hexadecimal Unix seconds", False)
     if item.type == "int | None":
         return integer_field(raw, name, label="tracking", spends_credits=False) if text else None
     if item.type == "str | None":

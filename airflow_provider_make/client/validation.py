@@ -161,8 +161,7 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
             f"the SMS text has {len(text)} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
             "(the request is a URL, and web servers refuse longer ones)",
         )
-    bad = forbidden_characters(value, allow_transliteration=allow_transliteration)
-    if bad:
+    if bad := forbidden_characters(value, allow_transliteration=allow_transliteration):
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
         raise _fail(

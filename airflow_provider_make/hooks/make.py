@@ -204,11 +204,7 @@ class MakeHook(BaseHook):
         return await self.arun(calls.tracking, tracking_id=tracking_id)
 
     def look_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
-        """One look while waiting: the log once the request is finished (spec decision 8), or why not yet.
-
-        "Too early" (112) and failures worth retrying (0, 111, a dropped connection: a read
-        is safe to repeat) are "not yet"; "unknown" (110) and the like raise (spec decision 9).
-        """
+        """One look while waiting: the log once finished (spec decision 8), or why not yet (110 raises)."""
         try:
             return TrackingPoll.of(self.get_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up)
         except MakeError as error:
@@ -217,11 +213,10 @@ class MakeHook(BaseHook):
     async def alook_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
         """:meth:`look_at_tracking` for the event loop."""
         try:
-            return TrackingPoll.of(
-                await self.aget_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up
-            )
+            tracking = await self.aget_tracking(tracking_id)
         except MakeError as error:
             return TrackingPoll.of_error(error)
+        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
 
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
         """The tracking log once the request is finished (spec decision 8), else None."""
@@ -244,11 +239,7 @@ class MakeHook(BaseHook):
         return f"{self.settings.base_url}{path}?{call.query_string}"
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection with the credits request; 0 credits is a failure that says why.
-
-        The API answers "success, 0 credits" for a wrong e-mail or password as well as for
-        an empty account (spec decision 10).
-        """
+        """Check the connection with the credits request; 0 credits is a failure (spec decision 10)."""
         try:
             credits = self.get_credits()
         except MakeError as error:

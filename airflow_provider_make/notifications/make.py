@@ -68,9 +68,8 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
         from airflow_provider_make.client import calls
 
         with self._sending() as arguments:
-            self.log.info(
-                "MakeSmsNotifier: %s", (await self.hook.arun(calls.sms_plus, **arguments)).summary()
-            )
+            result = await self.hook.arun(calls.sms_plus, **arguments)
+            self.log.info("MakeSmsNotifier: %s", result.summary())
 
 
 send_make_sms_notification = MakeSmsNotifier

@@ -192,8 +192,7 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
             if look.finished is not None:
                 return look.finished.to_dict()
             last_problem = look.problem or last_problem
-            waited = time.monotonic() - started
-            if waited >= self.timeout:
+            if (waited := time.monotonic() - started) >= self.timeout:
                 problem = f" (last problem: {last_problem})" if last_problem else ""
                 raise AirflowException(
                     f"request {tracking_id} was still not finished after waiting {waited:.0f} s{problem}; a "
@@ -298,13 +297,7 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
 
     builder = "call_plus"
     untemplated = ("recording_notice",)
-    template_fields: Sequence[str] = (
-        "caller",
-        "callee",
-        "max_duration_minutes",
-        "delay_seconds",
-        "make_conn_id",
-    )
+    template_fields: Sequence[str] = (*_CallerCalleeOperator.template_fields, "max_duration_minutes")
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
 
     def __init__(self, *, max_duration_minutes: int | str, recording_notice: bool, **kwargs: Any) -> None:

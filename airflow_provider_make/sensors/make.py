@@ -70,8 +70,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         look = self.hook.look_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
-        tracking = look.finished
-        if tracking is None:
+        if (tracking := look.finished) is None:
             self.log.info(
                 "Request %s is not finished yet%s", self.tracking_id, look.problem and f": {look.problem}"
             )

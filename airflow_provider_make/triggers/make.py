@@ -86,11 +86,10 @@ class MakeTrackingTrigger(BaseTrigger):
         started = time.time()
         last_problem = ""
         while True:
-            remaining = self.end_time - time.time()
             try:
                 look = await asyncio.wait_for(
                     hook.alook_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up),
-                    max(remaining, 0.0) + 1.0,  # a hanging request is cut off at the deadline
+                    max(self.end_time - time.time(), 0.0) + 1.0,  # a hanging request ends at the deadline
                 )
             except asyncio.TimeoutError:
                 last_problem = "the API did not answer before the deadline"
@@ -100,8 +99,7 @@ class MakeTrackingTrigger(BaseTrigger):
                 if look.problem:
                     last_problem = look.problem
                     self.log.warning("Polling %s failed, will poll again: %s", self.tracking_id, look.problem)
-            remaining = self.end_time - time.time()
-            if remaining <= 0:
+            if (remaining := self.end_time - time.time()) <= 0:
                 waited = time.time() - started
                 problem = f" (last problem: {last_problem})" if last_problem else ""
                 message = f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s"
@@ -112,10 +110,9 @@ class MakeTrackingTrigger(BaseTrigger):
 def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
     """The tracking dict of a success event; else raise what it means for the task resuming after
     deferral: an error event as its Airflow class, exactly as if it had happened in the worker."""
-    status = event.get("status")
-    if status == "success":
+    if event.get("status") == "success":
         tracking: dict[str, Any] = event["tracking"]
         return tracking
-    if status == "error" and isinstance(event.get("error"), dict):
+    if event.get("status") == "error" and isinstance(event.get("error"), dict):
         raise to_airflow_exception(error_from_event(event["error"]))
     raise AirflowException(str(event.get("message") or f"the trigger sent an unexpected event: {event!r}"))
