@@ -27,7 +27,7 @@ from airflow_provider_make.client.errors import (
     MakeTransportError,
     MakeValidationError,
 )
-from airflow_provider_make.client.result_codes import RESULT_CODES, Action, describe
+from airflow_provider_make.client.result_codes import RESULT_CODES, Action, Family, describe
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking
 from airflow_provider_make.compat import AirflowException, AirflowFailException
@@ -404,3 +404,9 @@ def test_credits_with_a_wrong_password_answer_zero_and_the_connection_test_says_
     ok, message = hook.test_connection()
     assert ok is True
     assert "100000 credits" in message
+
+
+def test_every_failure_code_says_what_to_do() -> None:
+    """Every failure's message ends with a hint: a code added without one would show '()'."""
+    for code, row in RESULT_CODES.items():
+        assert row.family is Family.ACCEPTED or row.hint, f"result code {code} has no hint"
