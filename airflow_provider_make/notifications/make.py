@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.hooks.lazy import UsesMakeHook
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
     @contextlib.contextmanager
     def _sending(self) -> Iterator[dict[str, Any]]:
         """The builder's arguments; a failure is logged (Airflow would swallow it), then raised."""
+        from airflow_provider_make.client.errors import MakeError
+
         try:
             yield {name: getattr(self, name) for name in ("sender", "recipient", "message", "transliterate")}
         except MakeError as error:

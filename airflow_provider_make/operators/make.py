@@ -22,10 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.client.errors import MakeError, MakeTransportError
-from airflow_provider_make.client.kinds import RequestKind
 from airflow_provider_make.compat import AirflowException, AirflowFailException
-from airflow_provider_make.durable import DurableState
 from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
 
@@ -34,6 +31,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_make.client.answers import SendResult
     from airflow_provider_make.client.calls import ApiCall
+    from airflow_provider_make.durable import DurableState
 
 
 class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
@@ -77,6 +75,9 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_make.client.kinds import RequestKind  # the client loads when a task runs
+        from airflow_provider_make.durable import DurableState
+
         durable = DurableState(context)
         earlier = durable.get(xcom_keys.STATE_REQUEST)
         earlier = earlier if isinstance(earlier, dict) else {}
@@ -112,6 +113,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         """Check, keep the intent, send, keep the answer. Only a refusal before the request left
         forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
         from airflow_provider_make.client import calls
+        from airflow_provider_make.client.errors import MakeError, MakeTransportError
 
         names = [name for name in (*self.template_fields, *self.untemplated) if name != "make_conn_id"]
         call: ApiCall[SendResult] = self.hook.build(
@@ -217,6 +219,8 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
     def completed(
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
+        from airflow_provider_make.client.kinds import RequestKind
+
         self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
         remember_record_link(self, context, tracking)
         return {**request, "tracking": tracking}
