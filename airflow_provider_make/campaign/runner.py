@@ -13,9 +13,11 @@ One ``asyncio`` loop in the worker (``asyncio.run``) holds three coroutines:
   store lives. Writes run in a thread, so the sends go on while the store works;
 * the reporter logs a progress line every few seconds.
 
-Every send goes through the request pipeline's async driver over the loop's one
-connection pool, sized to ``max_concurrency`` by :func:`loop_pool` before anything else
-uses it. A row's failure is that row's: 104 and the other caller errors fail the row,
+Every send goes through the request pipeline, over the campaign's own keep-alive
+connections (:mod:`.transport`), or, where that does not apply (a proxy, Python 3.10),
+through the async driver over the loop's one connection pool, sized to
+``max_concurrency`` by :func:`loop_pool` before anything else uses it. A row's failure
+is that row's: 104 and the other caller errors fail the row,
 a send that may have been accepted is ``unknown``, 102 (no credit) and 101 (wrong
 password) stop the campaign cleanly, the rows not sent staying for a retry.
 """
@@ -30,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_make.campaign import transport
 from airflow_provider_make.campaign.ledger import (
     ACCEPTED,
     FAILED,
@@ -39,6 +42,7 @@ from airflow_provider_make.campaign.ledger import (
     Entry,
     Ledger,
 )
+from airflow_provider_make.campaign.transport import CampaignTransport
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
 from airflow_provider_make.client.errors import (
@@ -127,11 +131,15 @@ class Campaign:
     async def run(self) -> Outcome:
         """Send every pending row (or until a stop); the outcome. Raises only what comes before."""
         options = self.options
-        loop_pool(options.max_concurrency)  # first: the loop's pool gets one slot per concurrent send
+        client: CampaignTransport | AsyncMakeClient
+        if transport.applies(self.settings):
+            client = CampaignTransport(self.settings)
+        else:
+            loop_pool(options.max_concurrency)  # first: the loop's pool gets one slot per concurrent send
+            client = AsyncMakeClient(self.settings)
         self._wake = asyncio.Event()
         self._more = asyncio.Event()
         self._done_one = asyncio.Event()
-        client = AsyncMakeClient(self.settings)
         # Spec decision 10: 0 also means a wrong password; the first send will say which.
         credits_before = await client.request(calls.credits(region=self.settings.default_region))
         self.credits = credits_before
@@ -160,7 +168,10 @@ class Campaign:
             self._wake.set()
             await writer
             reporter.cancel()
-            await loop_pool().aclose()
+            if isinstance(client, CampaignTransport):
+                await client.aclose()
+            else:
+                await loop_pool().aclose()
         return Outcome(
             self.stop,
             self.stop_error,
@@ -170,7 +181,7 @@ class Campaign:
             time.monotonic() - self._started,
         )
 
-    async def _send_loop(self, client: AsyncMakeClient) -> None:
+    async def _send_loop(self, client: CampaignTransport | AsyncMakeClient) -> None:
         slots = asyncio.Semaphore(self.options.max_concurrency)
         sends: set[asyncio.Task[None]] = set()
         next_start = time.monotonic()
@@ -232,7 +243,9 @@ class Campaign:
                 return False
         return True
 
-    async def _send(self, client: AsyncMakeClient, row: int, slots: asyncio.Semaphore) -> None:
+    async def _send(
+        self, client: CampaignTransport | AsyncMakeClient, row: int, slots: asyncio.Semaphore
+    ) -> None:
         entry: Entry
         try:
             result = await client.request(self.plan.call(row))
