@@ -84,6 +84,29 @@ def test_every_row_is_checked_and_each_problem_named() -> None:
     assert plan.problems_message().startswith("row 1, recipient: ")
 
 
+@pytest.mark.parametrize("transliterate", [False, True])
+def test_a_row_is_sent_as_checked_without_parsing_its_number_again(transliterate: bool) -> None:
+    listed: list[Any] = [
+        {"recipient": "+33612345678", "name": "Ana"},
+        {"recipient": "0033 6 87 65 43 21", "name": "Léa"},
+        "+33687654322",
+        {"recipient": "+33687654323", "message": "own text, sent as written: 100% & more"},
+    ]
+    plan = rows.plan(
+        listed,
+        sender="+33612345678",
+        template="Bonjour {recipient}, é" if transliterate else "Bonjour {name}",
+        delay_seconds=30,
+        transliterate=transliterate,
+        region=None,
+    )
+    assert list(plan.sendable()) == ([0, 1, 2, 3] if transliterate else [0, 1, 3])
+    for index in plan.sendable():
+        assert plan.numbers[index] > 0
+        assert plan.call(index).query == plan.checked_call(index).query
+        assert plan.call(index).label == "makeSms+"
+
+
 def test_a_template_that_reaches_into_objects_is_refused() -> None:
     for template in ("{0}", "{}", "{name.__class__}", "{name[0]}"):
         with pytest.raises(MakeValidationError, match="message: placeholder"):

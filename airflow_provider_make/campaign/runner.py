@@ -8,9 +8,9 @@ One ``asyncio`` loop in the worker (``asyncio.run``) holds three coroutines:
 * the writer is the only one that touches the durable store: per tick it records the
   results that came back since the last tick and reserves the next rows in one write,
   never letting ``intents`` exceed ``2 x max_concurrency`` rows (see :mod:`.ledger` for
-  why that bounds ``unknown``). It ticks only when the sender needs rows, half a window
-  of results waits, or results have waited a second: a write costs CPU wherever the
-  store lives. Writes run in a thread, so the sends go on while the store works;
+  why that bounds ``unknown``). It ticks only when the sender needs rows, enough results
+  wait (see :meth:`Campaign.batch`), or results have waited a second: a write costs CPU
+  wherever the store lives. Writes run in a thread, so the sends go on while the store works;
 * the reporter logs a progress line every few seconds.
 
 Every send goes through the request pipeline, over the campaign's own keep-alive
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -125,6 +126,7 @@ class Campaign:
         self._started = 0.0
         self._spent = 0
         self._highest: int | None = None
+        self._write_seconds = 0.05  # how long a state write takes (a moving average)
 
     # ------------------------------------------------------------------ the loop
 
@@ -290,18 +292,34 @@ class Campaign:
 
     # ------------------------------------------------------------------ durable writes
 
+    def batch(self) -> int:
+        """How many results wait before a write: as many as the sends allow, to write less often.
+
+        After a write, ``intents`` holds the rows in flight and ``max_concurrency`` more
+        (reserved, or answered since); the sender runs out of reserved rows once
+        ``max_concurrency`` results came back since that write. So the next write can wait
+        for that many results, less the ones that come back while it is written (twice
+        the rate times a write's duration, for margin); never fewer than half of them.
+        """
+        concurrency = self.options.max_concurrency
+        elapsed = time.monotonic() - self._started
+        if elapsed < 1.0:
+            return max(1, concurrency // 2)  # no rate to go by yet
+        margin = math.ceil(2 * self.finished / elapsed * self._write_seconds) + 1
+        return max(1, concurrency // 2, concurrency - margin)
+
     def _tick_due(self, idle: float) -> bool:
         """Whether a write is worth its cost now (each write costs CPU wherever the store lives).
 
-        Yes when the sender waits for rows, the campaign is ending, half a window of
-        results is waiting, or results have waited a second.
+        Yes when the sender waits for rows, the campaign is ending, :meth:`batch` results
+        are waiting, or results have waited a second.
         """
         return bool(
             (self._starving and self.stop is None)
             or self._sending_done
             or (self.stop is not None and self._resolved)
             or self._released
-            or len(self._resolved) >= max(1, self.options.max_concurrency // 2)
+            or len(self._resolved) >= self.batch()
             or (self._resolved and idle >= 1.0)
         )
 
@@ -337,7 +355,10 @@ class Campaign:
                 if new or resolved or intents != self._intents:
                     intents.update(new)
                     state = (sorted(intents), self.ledger.journal(journal))
+                    started = time.monotonic()
                     await asyncio.to_thread(self.ledger.write_state, *state)
+                    took = time.monotonic() - started
+                    self._write_seconds = 0.8 * self._write_seconds + 0.2 * took
                     self._intents = intents
             except Exception as error:  # noqa: BLE001 - whatever it is, progress is no longer durable
                 self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", error)
