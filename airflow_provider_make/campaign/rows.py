@@ -7,6 +7,8 @@ status byte, the normalised number, a digest for duplicates, the problems of inv
 rows): the calls are built again, one at a time, when the rows are sent, so memory does
 not hold a second copy of the list. Built again from the checked number: a row's text is
 rendered again, its number is not parsed again (``phonenumbers`` is the costliest check).
+The check itself builds each row's call from the first row's (see :func:`remember`): the
+shared arguments are checked once, not once a row.
 """
 
 from __future__ import annotations
@@ -216,17 +218,45 @@ class Plan:
         return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
 
 
+def _fits(number: str) -> bool:
+    """Whether a checked number is kept as an integer (digits, no leading 0, 18 at most)."""
+    return number.isdigit() and len(number) <= 18 and number[0] != "0"
+
+
 def remember(plan: Plan, index: int, call: ApiCall[SendResult]) -> None:
-    """Keep row ``index``'s number, when rebuilding its call from it gives exactly ``call``."""
-    query = dict(call.query)
-    number = query.get("to", "")
-    if not (number.isdigit() and len(number) <= 18 and number[0] != "0"):
+    """Keep row ``index``'s number, when rebuilding its call from it gives exactly ``call``.
+
+    The first row so kept makes ``call`` the campaign's model (only once a rebuild from
+    it matched the full check).
+    """
+    number = dict(call.query).get("to", "")
+    if not _fits(number):
         return
-    if plan.model is None:
-        plan.model = call
-    rebuilt = plan._from_model(plan.model, int(number), render(plan.rows[index], plan.template)[1])
+    rebuilt = plan._from_model(plan.model or call, int(number), render(plan.rows[index], plan.template)[1])
     if rebuilt.query == call.query and rebuilt.endpoint == call.endpoint:
         plan.numbers[index] = int(number)
+        if plan.model is None:
+            plan.model = call
+
+
+def checked_row(plan: Plan, index: int) -> ApiCall[SendResult]:
+    """Row ``index``'s call, every argument checked, its number kept (see :func:`remember`).
+
+    Once a model is known, only what differs from row to row is checked (the recipient,
+    then the text, in :func:`calls.sms_plus`'s order, with its messages); the shared
+    arguments were checked once, before the rows. Rows whose number does not fit take
+    the full check.
+    """
+    if plan.model is not None:
+        recipient, text = render(plan.rows[index], plan.template)
+        number = check.international_number(recipient, "recipient", plan.region)
+        if _fits(number):
+            call = plan._from_model(plan.model, int(number), text)
+            plan.numbers[index] = int(number)
+            return call
+    call = plan.checked_call(index)
+    remember(plan, index, call)
+    return call
 
 
 def plan(
@@ -263,7 +293,7 @@ def plan(
     digest = hashlib.sha256(f"{shared_sender}|{delay}|{made.transliterate}".encode())
     for index in range(len(rows)):
         try:
-            call = made.checked_call(index)
+            call = checked_row(made, index)
         except RowProblemError as problem:
             made.problems[index] = Problem(index, problem.column, problem.why)
             made.kinds[index] = INVALID
@@ -281,6 +311,5 @@ def plan(
             made.kinds[index] = DUPLICATE
             continue
         digest.update(f"{index}:".encode() + key)
-        remember(made, index, call)
     made.fingerprint = digest.hexdigest()[:24]
     return made
