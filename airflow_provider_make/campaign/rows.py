@@ -3,15 +3,20 @@
 Every row is checked before the first send (issue 9): the number, the rendered text
 (GSM alphabet, length) and the placeholders, each through :func:`calls.sms_plus`, the
 one description of a makeSms+ request. The check keeps only a few bytes per row (a
-status byte, a digest for duplicates, the problems of invalid rows): the calls are
-built again, one at a time, when the rows are sent, so memory does not hold a second
-copy of the list.
+status byte, the normalised number, a digest for duplicates, the problems of invalid
+rows): the calls are built again, one at a time, when the rows are sent, so memory does
+not hold a second copy of the list. Built again from the checked number: a row's text is
+rendered again, its number is not parsed again (``phonenumbers`` is the costliest check).
+The check itself builds each row's call from the first row's (see :func:`remember`): the
+shared arguments are checked once, not once a row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import string
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -154,6 +159,10 @@ class Plan:
     problems: dict[int, Problem] = field(default_factory=dict)
     duplicate_of: dict[int, int] = field(default_factory=dict)
     fingerprint: str = ""
+    #: Each valid row's recipient as the API wants it (digits, as a number; 0: build the
+    #: call in full), and a call of the campaign whose ``to`` and ``msg`` a row's replace.
+    numbers: array[int] = field(default_factory=lambda: array("q"))
+    model: ApiCall[SendResult] | None = None
 
     @property
     def total(self) -> int:
@@ -165,6 +174,19 @@ class Plan:
 
     def call(self, index: int) -> ApiCall[SendResult]:
         """Row ``index``'s makeSms+ request (it passed the checks)."""
+        number = self.numbers[index] if index < len(self.numbers) else 0
+        if number and self.model is not None:
+            return self._from_model(self.model, number, render(self.rows[index], self.template)[1])
+        return self.checked_call(index)
+
+    def _from_model(self, model: ApiCall[SendResult], number: int, text: str) -> ApiCall[SendResult]:
+        """The campaign's call with this row's number (checked already) and text (checked again)."""
+        message = check.sms_text(text, allow_transliteration=self.transliterate)
+        fields = {"to": str(number), "msg": calls.encode(message)}
+        return dataclasses.replace(model, query=tuple((k, fields.get(k, v)) for k, v in model.query))
+
+    def checked_call(self, index: int) -> ApiCall[SendResult]:
+        """Row ``index``'s makeSms+ request, every argument checked."""
         recipient, text = render(self.rows[index], self.template)
         return calls.sms_plus(
             sender=self.sender,
@@ -196,6 +218,47 @@ class Plan:
         return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
 
 
+def _fits(number: str) -> bool:
+    """Whether a checked number is kept as an integer (digits, no leading 0, 18 at most)."""
+    return number.isdigit() and len(number) <= 18 and number[0] != "0"
+
+
+def remember(plan: Plan, index: int, call: ApiCall[SendResult]) -> None:
+    """Keep row ``index``'s number, when rebuilding its call from it gives exactly ``call``.
+
+    The first row so kept makes ``call`` the campaign's model (only once a rebuild from
+    it matched the full check).
+    """
+    number = dict(call.query).get("to", "")
+    if not _fits(number):
+        return
+    rebuilt = plan._from_model(plan.model or call, int(number), render(plan.rows[index], plan.template)[1])
+    if rebuilt.query == call.query and rebuilt.endpoint == call.endpoint:
+        plan.numbers[index] = int(number)
+        if plan.model is None:
+            plan.model = call
+
+
+def checked_row(plan: Plan, index: int) -> ApiCall[SendResult]:
+    """Row ``index``'s call, every argument checked, its number kept (see :func:`remember`).
+
+    Once a model is known, only what differs from row to row is checked (the recipient,
+    then the text, in :func:`calls.sms_plus`'s order, with its messages); the shared
+    arguments were checked once, before the rows. Rows whose number does not fit take
+    the full check.
+    """
+    if plan.model is not None:
+        recipient, text = render(plan.rows[index], plan.template)
+        number = check.international_number(recipient, "recipient", plan.region)
+        if _fits(number):
+            call = plan._from_model(plan.model, int(number), text)
+            plan.numbers[index] = int(number)
+            return call
+    call = plan.checked_call(index)
+    remember(plan, index, call)
+    return call
+
+
 def plan(
     rows: Sequence[Any],
     *,
@@ -224,12 +287,13 @@ def plan(
         transliterate=bool(transliterate),
         region=region,
         kinds=bytearray(len(rows)),
+        numbers=array("q", bytes(8 * len(rows))),
     )
     first_of: dict[bytes, int] = {}
     digest = hashlib.sha256(f"{shared_sender}|{delay}|{made.transliterate}".encode())
     for index in range(len(rows)):
         try:
-            call = made.call(index)
+            call = checked_row(made, index)
         except RowProblemError as problem:
             made.problems[index] = Problem(index, problem.column, problem.why)
             made.kinds[index] = INVALID

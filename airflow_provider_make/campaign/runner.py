@@ -8,14 +8,18 @@ One ``asyncio`` loop in the worker (``asyncio.run``) holds three coroutines:
 * the writer is the only one that touches the durable store: per tick it records the
   results that came back since the last tick and reserves the next rows in one write,
   never letting ``intents`` exceed ``2 x max_concurrency`` rows (see :mod:`.ledger` for
-  why that bounds ``unknown``). It ticks only when the sender needs rows, half a window
-  of results waits, or results have waited a second: a write costs CPU wherever the
-  store lives. Writes run in a thread, so the sends go on while the store works;
+  why that bounds ``unknown``). It ticks only when the sender needs rows, enough results
+  wait (see :meth:`Campaign.batch`), or results have waited a second: a write costs CPU
+  wherever the store lives, so a send wakes it only when a tick is due. A chunk of
+  results is written once its rows are all settled (see :mod:`.ledger`). Writes run in a
+  thread, so the sends go on while the store works;
 * the reporter logs a progress line every few seconds.
 
-Every send goes through the request pipeline's async driver over the loop's one
-connection pool, sized to ``max_concurrency`` by :func:`loop_pool` before anything else
-uses it. A row's failure is that row's: 104 and the other caller errors fail the row,
+Every send goes through the request pipeline, over the campaign's own keep-alive
+connections (:mod:`.transport`), or, where that does not apply (a proxy, Python 3.10),
+through the async driver over the loop's one connection pool, sized to
+``max_concurrency`` by :func:`loop_pool` before anything else uses it. A row's failure
+is that row's: 104 and the other caller errors fail the row,
 a send that may have been accepted is ``unknown``, 102 (no credit) and 101 (wrong
 password) stop the campaign cleanly, the rows not sent staying for a retry.
 """
@@ -24,12 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_make.campaign import transport
 from airflow_provider_make.campaign.ledger import (
     ACCEPTED,
     FAILED,
@@ -39,6 +45,7 @@ from airflow_provider_make.campaign.ledger import (
     Entry,
     Ledger,
 )
+from airflow_provider_make.campaign.transport import CampaignTransport
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
 from airflow_provider_make.client.errors import (
@@ -54,6 +61,9 @@ if TYPE_CHECKING:
     from airflow_provider_make.campaign.rows import Plan
     from airflow_provider_make.client.settings import ClientSettings
 
+#: The share of the results expected during a write that the next write starts early for
+#: (see :meth:`Campaign.batch`).
+WRITE_MARGIN = 0.5
 #: Why a campaign stopped before its list was done.
 STOP_CREDIT, STOP_MAX_COST, STOP_AUTH, STOP_STATE = "credit", "max_cost", "auth", "state"
 
@@ -121,17 +131,23 @@ class Campaign:
         self._started = 0.0
         self._spent = 0
         self._highest: int | None = None
+        self._write_seconds = 0.05  # how long a state write takes (a moving average)
+        self._batch = max(1, options.max_concurrency // 2)  # results that make a tick due (see batch())
 
     # ------------------------------------------------------------------ the loop
 
     async def run(self) -> Outcome:
         """Send every pending row (or until a stop); the outcome. Raises only what comes before."""
         options = self.options
-        loop_pool(options.max_concurrency)  # first: the loop's pool gets one slot per concurrent send
+        client: CampaignTransport | AsyncMakeClient
+        if transport.applies(self.settings):
+            client = CampaignTransport(self.settings)
+        else:
+            loop_pool(options.max_concurrency)  # first: the loop's pool gets one slot per concurrent send
+            client = AsyncMakeClient(self.settings)
         self._wake = asyncio.Event()
         self._more = asyncio.Event()
         self._done_one = asyncio.Event()
-        client = AsyncMakeClient(self.settings)
         # Spec decision 10: 0 also means a wrong password; the first send will say which.
         credits_before = await client.request(calls.credits(region=self.settings.default_region))
         self.credits = credits_before
@@ -160,7 +176,10 @@ class Campaign:
             self._wake.set()
             await writer
             reporter.cancel()
-            await loop_pool().aclose()
+            if isinstance(client, CampaignTransport):
+                await client.aclose()
+            else:
+                await loop_pool().aclose()
         return Outcome(
             self.stop,
             self.stop_error,
@@ -170,7 +189,7 @@ class Campaign:
             time.monotonic() - self._started,
         )
 
-    async def _send_loop(self, client: AsyncMakeClient) -> None:
+    async def _send_loop(self, client: CampaignTransport | AsyncMakeClient) -> None:
         slots = asyncio.Semaphore(self.options.max_concurrency)
         sends: set[asyncio.Task[None]] = set()
         next_start = time.monotonic()
@@ -232,7 +251,9 @@ class Campaign:
                 return False
         return True
 
-    async def _send(self, client: AsyncMakeClient, row: int, slots: asyncio.Semaphore) -> None:
+    async def _send(
+        self, client: CampaignTransport | AsyncMakeClient, row: int, slots: asyncio.Semaphore
+    ) -> None:
         entry: Entry
         try:
             result = await client.request(self.plan.call(row))
@@ -263,7 +284,8 @@ class Campaign:
         self.finished += 1
         self._resolved.append(row)
         self._done_one.set()
-        self._wake.set()
+        if len(self._resolved) >= self._batch or self.stop is not None:
+            self._wake.set()  # else the writer is not due: waking it costs CPU for nothing
 
     def _halt(self, reason: str, error: MakeError | Exception | None) -> None:
         if self.stop is None:
@@ -277,31 +299,53 @@ class Campaign:
 
     # ------------------------------------------------------------------ durable writes
 
+    def batch(self) -> int:
+        """How many results wait before a write: as many as the sends allow, to write less often.
+
+        After a write, ``intents`` holds the rows in flight and ``max_concurrency`` more
+        (reserved, or answered since); the sender runs out of reserved rows once
+        ``max_concurrency`` results came back since that write. So the next write can wait
+        for that many results, less some of the ones expected while it is written (half
+        the rate times a write's average duration): the slots freed during the rest of
+        the write wait for its end, a few milliseconds each, a small cost in throughput
+        (a few percent at most) against far fewer writes. Never fewer than half of them.
+        The writes, about ``rows / batch``, cost more CPU than anything else in the worker.
+        """
+        concurrency = self.options.max_concurrency
+        elapsed = time.monotonic() - self._started
+        if elapsed < 1.0:
+            return max(1, concurrency // 2)  # no rate to go by yet
+        margin = math.ceil(WRITE_MARGIN * self.finished / elapsed * self._write_seconds)
+        return max(1, concurrency // 2, concurrency - margin)
+
     def _tick_due(self, idle: float) -> bool:
         """Whether a write is worth its cost now (each write costs CPU wherever the store lives).
 
-        Yes when the sender waits for rows, the campaign is ending, half a window of
-        results is waiting, or results have waited a second.
+        Yes when the sender waits for rows (and the last write did not just bring some),
+        the campaign is ending, :meth:`batch` results are waiting, or results have waited
+        a second.
         """
         return bool(
-            (self._starving and self.stop is None)
+            (self._starving and not self._reserved and self.stop is None)
             or self._sending_done
             or (self.stop is not None and self._resolved)
             or self._released
-            or len(self._resolved) >= max(1, self.options.max_concurrency // 2)
+            or len(self._resolved) >= self._batch
             or (self._resolved and idle >= 1.0)
         )
 
     async def _write_loop(self) -> None:
         """Record results, then reserve the next window; the store's only writer."""
         window = self.options.window
+        chunk_rows = self.ledger.chunk_rows
         journal: list[int] = []  # rows recorded in make_campaign's journal, not yet in their chunks
         last_tick = time.monotonic()
         while True:
             self._wake.clear()  # before looking: a wake-up from now on is not lost
-            if not self._tick_due(time.monotonic() - last_tick):
+            idle = time.monotonic() - last_tick
+            if not self._tick_due(idle):
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                    await asyncio.wait_for(self._wake.wait(), max(0.05, 1.0 - idle))
                 continue
             self._starving = False
             last_tick = time.monotonic()
@@ -309,9 +353,6 @@ class Campaign:
             released, self._released = self._released, []
             try:
                 journal.extend(resolved)
-                if len(journal) >= JOURNAL_ROWS:
-                    await asyncio.to_thread(self.ledger.write_chunks, self.ledger.snapshot(journal))
-                    journal = []
                 intents = self._intents.difference(resolved, released)
                 new: list[int] = []
                 if self.stop is None and not self._sending_done:
@@ -321,11 +362,30 @@ class Campaign:
                             self._exhausted = True
                         else:
                             new.append(row)
-                if new or resolved or intents != self._intents:
+                # Rows go out in order: below the lowest row still reserved, this try adds no
+                # result, so those chunks are complete and written once (or, if the journal
+                # grew too long behind a slow row, every chunk it touches).
+                lowest = min(intents, default=min(new, default=self.ledger.total))
+                if len(journal) >= JOURNAL_ROWS or lowest >= self.ledger.total:
+                    complete = journal
+                else:
+                    complete = [row for row in journal if row < lowest - lowest % chunk_rows]
+                if complete:
+                    await asyncio.to_thread(self.ledger.write_chunks, self.ledger.snapshot(complete))
+                    if complete is journal:
+                        journal = []
+                    else:
+                        done = set(complete)
+                        journal = [row for row in journal if row not in done]
+                if new or resolved or intents != self._intents or complete:
                     intents.update(new)
                     state = (sorted(intents), self.ledger.journal(journal))
+                    started = time.monotonic()
                     await asyncio.to_thread(self.ledger.write_state, *state)
+                    took = time.monotonic() - started
+                    self._write_seconds = 0.8 * self._write_seconds + 0.2 * took
                     self._intents = intents
+                    self._batch = self.batch()
             except Exception as error:  # noqa: BLE001 - whatever it is, progress is no longer durable
                 self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", error)
                 self._halt(STOP_STATE, error)
@@ -336,6 +396,7 @@ class Campaign:
             elif new or self._exhausted:
                 self._reserved.extend(new)
                 self._all_reserved = self._exhausted
+                self._starving = False  # asked for during the write: answered by it
                 self._more.set()
             if self._sending_done and not self._resolved and not self._released:
                 if journal:

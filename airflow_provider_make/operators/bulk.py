@@ -290,7 +290,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         rate = outcome.sent / outcome.seconds if outcome.seconds > 0 else 0.0
         self.log.info(
             "Campaign: %d accepted, %d failed, %d invalid, %d unknown, %d duplicates skipped, %d not sent; "
-            "%d credits spent, %d left (%d sends in %.1f s, %.1f/s)",
+            "%d credits spent, %d left (%d sends in %.1f s, %.1f/s); %d writes of its progress",
             summary["accepted"],
             summary["failed"],
             summary["invalid"],
@@ -302,6 +302,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
             outcome.sent,
             outcome.seconds,
             rate,
+            ledger.writes,
         )
         self._warn_rows(ledger, FAILED, "were refused by the API")
         self._warn_rows(

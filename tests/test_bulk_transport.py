@@ -1,0 +1,159 @@
+"""The campaign's transport answers exactly as the async driver does, against good and hostile servers.
+
+:class:`~airflow_provider_make.campaign.transport.CampaignTransport` runs the request
+pipeline over its own connections: each case runs one call through it and through
+:class:`~airflow_provider_make.client.async_driver.AsyncMakeClient`, and compares the
+result, or the error's class, message and ``may_have_been_accepted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tracemalloc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airflow_provider_make.campaign import transport
+from airflow_provider_make.campaign.transport import CampaignTransport
+from airflow_provider_make.client import calls
+from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
+from airflow_provider_make.client.errors import MakeError
+from airflow_provider_make.client.settings import ClientSettings
+from tests.conftest import LOGIN, PASSWORD, Sandbox
+from tests.hostile_server import HostileServer
+
+SENT = (
+    "<?xml version='1.0'?><response><result>38</result><id>12345678</id>"
+    "<cost>10</cost><credits>90</credits></response>"
+)
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    server = HostileServer().start()
+    yield server
+    server.stop()
+
+
+def settings_for(url: str, **timeouts: float) -> ClientSettings:
+    return ClientSettings(login=LOGIN, password=PASSWORD, base_url=url, **timeouts)  # type: ignore[arg-type]
+
+
+def sms() -> calls.ApiCall[Any]:
+    return calls.sms_plus(sender="+33612345678", recipient="+33687654321", message="Bonjour")
+
+
+def outcome(
+    settings: ClientSettings, campaign: bool, call: calls.ApiCall[Any] | None = None
+) -> tuple[Any, ...]:
+    async def run() -> tuple[Any, ...]:
+        client: Any = CampaignTransport(settings) if campaign else AsyncMakeClient(settings)
+        try:
+            result = await client.request(call or sms())
+            return ("ok", result)
+        except MakeError as error:
+            return (type(error).__name__, error.message, getattr(error, "may_have_been_accepted", None))
+        finally:
+            await (client.aclose() if campaign else loop_pool().aclose())
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        f"xml:{SENT}",
+        "xml:<response><result>104</result></response>",
+        "status:500",
+        "status:302",
+        "reason_echo",
+    ],
+)
+def test_answers_and_refusals_are_read_as_the_async_driver_reads_them(
+    hostile: HostileServer, mode: str
+) -> None:
+    hostile.answer(mode, location="http://example.com/")
+    settings = settings_for(hostile.url)
+    expected = outcome(settings, campaign=False)
+    assert outcome(settings, campaign=True) == expected
+    assert PASSWORD not in repr(expected)
+
+
+@pytest.mark.parametrize("mode", ["huge", "gzip_bomb"])
+def test_a_huge_answer_or_a_gzip_bomb_is_refused_in_bounded_memory(hostile: HostileServer, mode: str) -> None:
+    hostile.answer(mode)
+    settings = settings_for(hostile.url)
+    tracemalloc.start()
+    try:
+        got = outcome(settings, campaign=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == outcome(settings, campaign=False)
+    assert got[0] == "MakeTransportError" and got[2] is True
+    assert peak < 8 * 1024 * 1024
+    assert len(hostile.requests) == 2  # one each: a send that may have been accepted is not repeated
+
+
+@pytest.mark.parametrize("mode", ["trickle_headers", "trickle_body"])
+def test_a_trickling_server_ends_at_the_total_deadline(hostile: HostileServer, mode: str) -> None:
+    hostile.answer(mode, interval=0.2, max_bytes=60)  # every read is in time; the whole is not
+    got = outcome(settings_for(hostile.url, read_timeout=1.0, total_timeout=1.0), campaign=True)
+    assert got[0] == "MakeTransportError" and got[2] is True
+    assert "total deadline of 1 s" in got[1]
+
+
+def test_a_silent_server_is_a_read_timeout(hostile: HostileServer) -> None:
+    hostile.answer("trickle_headers", interval=5.0, max_bytes=60)
+    settings = settings_for(hostile.url, read_timeout=0.5, total_timeout=3.0)
+    got = outcome(settings, campaign=True)
+    assert got[0] == "MakeTransportError" and got[2] is True
+    assert "did not answer in time" in got[1]
+
+
+def test_a_refused_connection_was_never_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the socket closes
+    settings = settings_for(f"http://127.0.0.1:{port}/", total_timeout=3.0)
+    got = outcome(settings, campaign=True, call=calls.credits())
+    assert got == outcome(settings, campaign=False, call=calls.credits())
+    assert got[0] == "MakeTransportError" and got[2] is False
+
+
+@pytest.mark.parametrize("mode", ["tls_close", "tls_garbage"])
+def test_tls_failures_are_named_as_the_async_driver_names_them(hostile: HostileServer, mode: str) -> None:
+    hostile.answer(mode)
+    settings = settings_for(hostile.https_url, total_timeout=3.0)
+    assert outcome(settings, campaign=True) == outcome(settings, campaign=False)
+
+
+def test_connections_are_kept_alive_and_reused(api: Sandbox) -> None:
+    settings = settings_for(api.url)
+
+    async def run() -> list[int]:
+        client = CampaignTransport(settings)
+        try:
+            balances = []
+            for _ in range(3):  # one after the other: one connection
+                balances.append(await client.request(calls.credits()))
+            connections = list(client._idle)
+            assert len(connections) == 1
+            await asyncio.gather(*(client.request(calls.credits()) for _ in range(5)))
+            assert 1 <= len(client._idle) <= 5  # at most one per request in flight
+            return balances
+        finally:
+            await client.aclose()
+
+    assert len(set(asyncio.run(run()))) == 1
+
+
+def test_a_proxy_in_the_environment_leaves_the_work_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = settings_for("https://makesms.fr/")
+    assert transport.applies(remote)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert not transport.applies(remote)
+    assert transport.applies(settings_for("http://127.0.0.1:8080/"))  # loopback: never through a proxy
