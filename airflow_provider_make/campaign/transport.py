@@ -4,13 +4,13 @@ A campaign sends thousands of small GETs to one host over ``max_concurrency`` ke
 connections. Through ``httpx`` each costs about 1 ms of CPU the campaign does not need
 (URL parsing and merging, cookies, auth and redirect hooks, anyio cancel scopes, the
 pool's bookkeeping): more than everything else a send costs. :class:`CampaignTransport`
-runs the same :class:`~airflow_provider_make.client.pipeline.Exchange` as
+runs the same :func:`~airflow_provider_make.client.pipeline.exchange` as
 :class:`~airflow_provider_make.client.async_driver.AsyncMakeClient` (the URL, the retry
 policy, the caps on the body, its decoding, the scrubbed messages) over asyncio streams
 and ``h11``, the HTTP/1.1 parser ``httpx`` itself uses, which also bounds the header
 block (16 KiB). Every transmission runs under one timer: the per-read timeout, never
-past the exchange's total deadline; the body is read through the pipeline's
-:class:`~airflow_provider_make.client.pipeline.BodyBuffer`, which stops at its cap.
+past the exchange's total deadline; the body is read into the pipeline's
+:class:`~airflow_provider_make.client.pipeline.Answer`, which stops at its cap.
 
 :func:`campaign_client` uses it where it applies: Python 3.11+ (``asyncio.timeout``),
 and no proxy in the way (the connection may use one and the environment names one: then
@@ -20,10 +20,9 @@ and no proxy in the way (the connection may use one and the environment names on
 from __future__ import annotations
 
 import asyncio
-import ssl
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from airflow_provider_make.client import pipeline
@@ -104,14 +103,12 @@ class CampaignTransport:
 
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        exchange = pipeline.Exchange(call, self.settings)
-        step = exchange.first()
-        while not isinstance(step, pipeline.Done):
-            if isinstance(step, Transmit):
-                step = exchange.next(await self._transmit(step))
-            else:
-                await asyncio.sleep(step.seconds)
-                step = exchange.next(None)
+        steps = pipeline.exchange(call, self.settings)
+        step = next(steps)
+        while isinstance(step, Transmit):
+            if step.wait:
+                await asyncio.sleep(step.wait)
+            step = steps.send(await self._transmit(step))
         return step.value
 
     async def aclose(self) -> None:
@@ -164,8 +161,7 @@ class CampaignTransport:
                 )
                 target = url = ""
                 phases[0] = _Phase.READ
-                response: Any = None
-                body = pipeline.BodyBuffer()
+                answer: Answer | None = None
                 while True:
                     event = protocol.next_event()
                     if event is h11.NEED_DATA:
@@ -173,21 +169,19 @@ class CampaignTransport:
                         timer.reschedule(min(deadline, loop.time() + read_timeout))
                         protocol.receive_data(data)
                     elif isinstance(event, h11.Response):
-                        response = event
-                    elif isinstance(event, h11.Data):
-                        if body.add(event.data):
+                        encodings = [value for name, value in event.headers if name == b"content-encoding"]
+                        encoding = b", ".join(encodings).decode("latin-1") if encodings else None
+                        answer = Answer(event.status_code, event.reason.decode("latin-1"), encoding)
+                    elif isinstance(event, h11.Data) and answer is not None:
+                        if answer.add(event.data):
                             break  # over the cap: the pipeline says so; the connection is dropped
                     elif isinstance(event, h11.EndOfMessage):
                         reusable = protocol.our_state is h11.DONE and protocol.their_state is h11.DONE
                         break
                     elif not isinstance(event, h11.InformationalResponse):
                         raise h11.RemoteProtocolError("the connection closed before a whole answer")
-            encodings = [value for name, value in response.headers if name == b"content-encoding"]
-            return body.answer(
-                response.status_code,
-                response.reason.decode("latin-1"),
-                b", ".join(encodings).decode("latin-1") if encodings else None,
-            )
+            assert answer is not None  # h11 gives the response before any data or its end
+            return answer
         except TimeoutError:
             if loop.time() >= deadline:
                 return Failure(Cause.DEADLINE)
@@ -210,11 +204,8 @@ def _cause(exc: Exception, phase: int) -> Cause:
     """What an exception of the transport says happened (TLS failures as in the other drivers)."""
     if phase == _Phase.HANDSHAKE:
         return Cause.TLS
-    context: BaseException | None = exc
-    while context is not None:
-        if isinstance(context, ssl.SSLError):
-            return Cause.TLS
-        context = context.__cause__ or context.__context__
+    if pipeline.is_tls_failure(exc):
+        return Cause.TLS
     if phase == _Phase.CONNECT:
         return Cause.CONNECT if isinstance(exc, OSError) else Cause.OTHER
     import h11

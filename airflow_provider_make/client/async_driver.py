@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 import time
 import weakref
 from dataclasses import dataclass
@@ -149,11 +148,8 @@ def _cause(exc: Exception) -> Cause:
 
     if isinstance(exc, asyncio.TimeoutError):
         return Cause.DEADLINE
-    context: BaseException | None = exc
-    while context is not None:
-        if isinstance(context, ssl.SSLError):
-            return Cause.TLS
-        context = context.__cause__ or context.__context__
+    if pipeline.is_tls_failure(exc):
+        return Cause.TLS
     if isinstance(exc, httpx.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
     if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):

@@ -106,6 +106,16 @@ class Failure:
     detail: str = ""  # the library's exception class name: never its message (it quotes the URL)
 
 
+def is_tls_failure(exc: BaseException) -> bool:
+    """Whether an ``ssl.SSLError`` is behind ``exc`` (HTTP libraries wrap it in their own classes)."""
+    import ssl
+
+    context: BaseException | None = exc
+    while context is not None and not isinstance(context, ssl.SSLError):
+        context = context.__cause__ or context.__context__
+    return context is not None
+
+
 def build_url(settings: ClientSettings, call: ApiCall[Any]) -> str:
     """The full URL of a call, credentials included. Keep it in a local variable only."""
     query = call.query

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_make.compat import conf
-from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -127,9 +126,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         self.wait_for_completion = wait_for_completion
         self.poll_interval: Any = poll_interval
         self.timeout: Any = timeout
-        if deferrable is None:
-            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = deferrable
+        self.deferrable = deferrable_or_default(deferrable)
 
     # ------------------------------------------------------------------ arguments
 
