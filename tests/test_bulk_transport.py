@@ -157,3 +157,37 @@ def test_a_proxy_in_the_environment_leaves_the_work_to_httpx(monkeypatch: pytest
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     assert not transport.applies(remote)
     assert transport.applies(settings_for("http://127.0.0.1:8080/"))  # loopback: never through a proxy
+
+
+def test_an_answer_nobody_asked_for_is_never_read_as_the_next_ones() -> None:
+    """A server that answers one request twice: the extra answer must not become the next request's."""
+
+    def reply(credits: int) -> bytes:
+        body = f"<response><result>success</result><credits>{credits}</credits></response>".encode()
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    async def run() -> tuple[list[int], int]:
+        answered = 0
+        connections = 0
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal answered, connections
+            connections += 1
+            while await reader.readuntil(b"\r\n\r\n"):
+                answered += 1
+                writer.write(reply(answered) + reply(999))  # the second answer: nobody asked for it
+                await writer.drain()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = CampaignTransport(settings_for(f"http://127.0.0.1:{port}/"))
+        try:
+            balances = [await client.request(calls.credits()) for _ in range(3)]
+        finally:
+            await client.aclose()
+            server.close()
+        return balances, connections
+
+    balances, connections = asyncio.run(run())
+    assert balances == [1, 2, 3]  # each request its own answer, never the stray 999
+    assert connections == 3  # a connection with bytes past its answer is not reused

@@ -494,3 +494,63 @@ def test_httpx_request_lines_are_kept_to_warnings_unless_configured(api) -> None
     assert done.returncode == 0, done.stderr
     assert "HTTP Request" not in done.stdout
     assert len(api.sends()) == 1
+
+
+class _Interrupted(BaseException):
+    """What a task timeout looks like to the code it interrupts (Airflow's is raised by SIGALRM)."""
+
+
+def frame_locals(error: BaseException) -> Iterator[str]:
+    """The repr of every local of every frame the traceback keeps (what Sentry and debuggers show)."""
+    for item in chain(error):
+        tb = item.__traceback__
+        while tb is not None:
+            for name, value in tb.tb_frame.f_locals.items():
+                yield f"{tb.tb_frame.f_code.co_name}.{name}={value!r}"
+            tb = tb.tb_next
+
+
+def test_a_task_timeout_mid_request_leaves_no_url_in_any_frame(api):
+    import signal
+
+    from airflow_provider_make.client import calls
+    from airflow_provider_make.client.sync_driver import MakeClient
+
+    def interrupt(*_: object) -> None:
+        raise _Interrupted
+
+    api.fault("slow:3", path="/apicredits.php")
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with (
+            MakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client,
+            pytest.raises(_Interrupted) as caught,
+        ):
+            client.request(calls.credits())
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    for text in frame_locals(caught.value):
+        assert_clean(text)
+
+
+def test_a_cancelled_request_leaves_no_url_in_any_frame(api):
+    from airflow_provider_make.client import calls
+    from airflow_provider_make.client.async_driver import AsyncMakeClient
+
+    async def main() -> BaseException:
+        api.fault("slow:3", path="/apicredits.php")
+        task = asyncio.ensure_future(
+            AsyncMakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)).request(calls.credits())
+        )
+        await asyncio.sleep(0.5)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError as cancelled:
+            return cancelled
+        raise AssertionError("the request was not cancelled")
+
+    for text in frame_locals(asyncio.run(main())):
+        assert_clean(text)

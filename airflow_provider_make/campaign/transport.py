@@ -12,8 +12,8 @@ block (16 KiB). Every transmission runs under one timer: the per-read timeout, n
 past the exchange's total deadline; the body is read into the pipeline's
 :class:`~airflow_provider_make.client.pipeline.Answer`, which stops at its cap.
 
-:func:`campaign_client` uses it where it applies: Python 3.11+ (``asyncio.timeout``),
-and no proxy in the way (the connection may use one and the environment names one: then
+A campaign uses it where :func:`applies`: Python 3.11+ (``asyncio.timeout``), and no
+proxy in the way (the connection may use one and the environment names one: then
 ``httpx``, which knows proxies, does the work).
 """
 
@@ -176,7 +176,10 @@ class CampaignTransport:
                         if answer.add(event.data):
                             break  # over the cap: the pipeline says so; the connection is dropped
                     elif isinstance(event, h11.EndOfMessage):
-                        reusable = protocol.our_state is h11.DONE and protocol.their_state is h11.DONE
+                        # Bytes past the answer's end (a second answer nobody asked for) would be
+                        # read as the next request's answer: such a connection is dropped.
+                        done = protocol.our_state is h11.DONE and protocol.their_state is h11.DONE
+                        reusable = done and not protocol.trailing_data[0]
                         break
                     elif not isinstance(event, h11.InformationalResponse):
                         raise h11.RemoteProtocolError("the connection closed before a whole answer")

@@ -129,8 +129,10 @@ class AsyncMakeClient:
             return await asyncio.wait_for(_fetch(pool, self.settings.may_use_proxy, url, timeout), remaining)
         except Exception as exc:  # noqa: BLE001 - any: e.g. httpx.InvalidURL's message quotes the URL
             return Failure(_cause(exc), type(exc).__name__)
+        except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
+            raise exc.with_traceback(None) from None
         finally:
-            url = ""  # even a cancellation must not leave the URL in a traceback frame
+            url = ""
 
 
 async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:

@@ -1,8 +1,8 @@
 """The request pipeline's core: everything about one exchange that is not I/O.
 
-Both drivers (:mod:`.sync_driver` over ``requests``, :mod:`.async_driver` over ``httpx``)
-run the generator :func:`exchange`: it yields a :class:`Transmit`, is sent back an
-:class:`Answer` or a :class:`Failure`, and ends with :class:`Done`. Everything else is
+The drivers (:mod:`.sync_driver` over ``requests``, :mod:`.async_driver` over ``httpx``, a
+campaign's over ``h11``) run the generator :func:`exchange`: it yields a :class:`Transmit`,
+is sent back an :class:`Answer` or a :class:`Failure`, and ends with :class:`Done`. All else is
 here, once: the URL (the only place the password joins the query); whether a failure
 may have reached the server; retries within one total deadline, never of a send that
 may have been accepted (spec decision 13); decoding the body (capped once decoded too);
@@ -50,7 +50,7 @@ class Cause(enum.Enum):
     CONNECT = "could not connect to the API"
     CONNECT_TIMEOUT = "timed out connecting to the API"
     # A TLS failure can come after the request was written (urllib3 reports both the same
-    # way), so it counts as "may have reached the API", in both drivers.
+    # way), so it counts as "may have reached the API", in every driver.
     TLS = "the TLS exchange with the API failed"
     READ_TIMEOUT = "the API did not answer in time"
     BROKEN = "the connection to the API broke before a whole answer arrived"

@@ -210,8 +210,10 @@ class MakeClient:
                 return answer
         except (HTTPError, HTTPException, OSError, ValueError) as exc:  # requests', or urllib3's mid-body
             failure = Failure(_cause(exc), type(exc).__name__)
+        except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
+            raise exc.with_traceback(None) from None
         finally:
-            url = ""  # even a BaseException (a task timeout) must not leave the URL in a frame
+            url = response = None  # type: ignore[assignment]  # ours (and the response's) too
             WATCHDOG.release(watch)
         return Failure(Cause.DEADLINE) if watch.fired else failure
 

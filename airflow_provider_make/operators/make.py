@@ -44,10 +44,9 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         (0 to 7200); None uses the delay saved on the account's settings page.
     """
 
-    #: The request's builder in client/calls.py; it takes the template fields but
-    #: ``make_conn_id``, and the ``untemplated`` attributes.
+    #: The request's builder in client/calls.py; its arguments are read from the attributes
+    #: of the same names (so a subclass may template more fields).
     builder: str
-    untemplated: tuple[str, ...] = ()
     template_fields: Sequence[str] = ("delay_seconds", "make_conn_id")
     operator_extra_links: tuple[BaseOperatorLink, ...] = (MakeTrackingLink(),)
     ui_color = "#e8f4fd"
@@ -112,13 +111,14 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
         """Check, keep the intent, send, keep the answer. Only a refusal before the request left
         forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
+        import inspect
+
         from airflow_provider_make.client import calls
         from airflow_provider_make.client.errors import MakeError, MakeTransportError
 
-        names = [name for name in (*self.template_fields, *self.untemplated) if name != "make_conn_id"]
-        call: ApiCall[SendResult] = self.hook.build(
-            getattr(calls, self.builder), **{name: getattr(self, name) for name in names}
-        )
+        builder = getattr(calls, self.builder)
+        names = [name for name in inspect.signature(builder).parameters if name != "region"]
+        call: ApiCall[SendResult] = self.hook.build(builder, **{name: getattr(self, name) for name in names})
         try:
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": now})
@@ -200,10 +200,11 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
                     f"request {tracking_id} was still not finished after waiting {waited:.0f} s{problem}; a "
                     "retry of this task waits for the same request again, it does not send a new one"
                 )
-            self.log.info(
-                "Request %s is not finished yet%s", tracking_id, look.problem and f": {look.problem}"
-            )
-            time.sleep(min(self.poll_interval, self.timeout - waited))
+            wait = min(self.poll_interval, self.timeout - waited)
+            log = self.log.warning if look.problem else self.log.info
+            problem = f": {look.problem}" if look.problem else ""
+            log("Request %s is not finished yet%s; looking again in %.0f s", tracking_id, problem, wait)
+            time.sleep(wait)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired (only ``event`` is relied on, as ``airflow dags test`` passes)."""
@@ -300,7 +301,6 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
     """
 
     builder = "call_plus"
-    untemplated = ("recording_notice",)
     template_fields: Sequence[str] = (*_CallerCalleeOperator.template_fields, "max_duration_minutes")
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
 
@@ -342,7 +342,6 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
     """
 
     builder = "sms_plus"
-    untemplated = ("transliterate",)
     template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds", "make_conn_id")
 
     def __init__(

@@ -26,7 +26,7 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
     until then: keep waiting); an unknown id (110) fails the task. In deferrable mode the
     sensor looks once, then hands the waiting to the triggerer.
 
-    :param tracking_id: the id the API gave the request.
+    :param tracking_id: the id the API gave the request (templated).
     :param make_conn_id: the Airflow connection of type ``make``.
     :param wait_for_follow_up: for makeSms+, also wait for the follow-up SMS.
     :param deferrable: wait in the triggerer. Defaults to ``[operators] default_deferrable``.
