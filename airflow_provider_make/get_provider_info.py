@@ -13,7 +13,13 @@ from typing import Any
 
 INTEGRATION = "make"
 _REQUESTS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus")
-HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier")
+HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier", "bulk_sms")
+
+
+def _modules(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"integration-name": INTEGRATION, "python-modules": [f"airflow_provider_make.{n}" for n in names]}
+    ]
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -31,12 +37,10 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        **{
-            section: [
-                {"integration-name": INTEGRATION, "python-modules": [f"airflow_provider_make.{section}.make"]}
-            ]
-            for section in ("hooks", "operators", "sensors", "triggers")
-        },
+        "hooks": _modules("hooks.make"),
+        "operators": _modules("operators.make", "operators.bulk"),
+        "sensors": _modules("sensors.make"),
+        "triggers": _modules("triggers.make", "triggers.bulk"),
         "notifications": ["airflow_provider_make.notifications.make.MakeSmsNotifier"],
         "extra-links": [
             "airflow_provider_make.links.make.MakeTrackingLink",
