@@ -339,7 +339,8 @@ def test_async_client_logs_without_the_password(api, http_logs):
     assert_logs_clean(http_logs)
 
 
-def test_async_client_guards_the_logs_of_httpx(api):
+def send_in_a_fresh_process(api, logging_setup: str) -> subprocess.CompletedProcess[str]:
+    """One makeSms+ through the async driver in a new interpreter whose logging is ``logging_setup``."""
     script = textwrap.dedent(
         f"""
         import asyncio, logging, sys
@@ -347,8 +348,7 @@ def test_async_client_guards_the_logs_of_httpx(api):
         from airflow_provider_make.client.async_driver import AsyncMakeClient
         from airflow_provider_make.client.settings import ClientSettings
 
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(name)s %(message)s")
-        logging.getLogger("httpx").setLevel(logging.DEBUG)  # a deployment that asks for its request lines
+        {logging_setup}
 
         async def main():
             client = AsyncMakeClient(ClientSettings({LOGIN!r}, {PASSWORD!r}, base_url={api.url!r}))
@@ -357,9 +357,15 @@ def test_async_client_guards_the_logs_of_httpx(api):
         asyncio.run(main())
         """
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def test_async_client_guards_the_logs_of_httpx(api):
+    # A deployment that asks for httpx's request lines.
+    setup = 'logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(name)s %(message)s"); '
+    done = send_in_a_fresh_process(api, setup + 'logging.getLogger("httpx").setLevel(logging.DEBUG)')
 
     assert done.returncode == 0, done.stderr
     assert "apimakesmsplus.php" in done.stdout  # httpx did log the request
@@ -472,25 +478,8 @@ def test_non_http_base_url_with_credentials_is_refused_without_echoing_them():
 
 def test_httpx_request_lines_are_kept_to_warnings_unless_configured(api) -> None:
     """A line per request would flood a triggerer's or a campaign's log (and cost more than the request)."""
-    script = textwrap.dedent(
-        f"""
-        import asyncio, logging, sys
-        from airflow_provider_make.client import calls
-        from airflow_provider_make.client.async_driver import AsyncMakeClient
-        from airflow_provider_make.client.settings import ClientSettings
-
-        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(message)s")
-
-        async def main():
-            client = AsyncMakeClient(ClientSettings({LOGIN!r}, {PASSWORD!r}, base_url={api.url!r}))
-            await client.request(calls.sms_plus(sender="33612345678", recipient="33687654321", message="Hi"))
-
-        asyncio.run(main())
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    setup = 'logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(message)s")'
+    done = send_in_a_fresh_process(api, setup)
     assert done.returncode == 0, done.stderr
     assert "HTTP Request" not in done.stdout
     assert len(api.sends()) == 1
