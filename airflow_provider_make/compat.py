@@ -3,7 +3,8 @@
 Each name of ``__all__`` resolves to what the running Airflow has, on first use (PEP 562
 module ``__getattr__``): DAG files import the operators, so this module imports nothing
 itself. ``apache-airflow-providers-common-compat`` resolves most of these names too, but
-has no ``amask_secret`` nor task state store, and would be one more dependency.
+has no ``amask_secret``, and would be one more dependency. The task state store (3.3+)
+needs no name here: :mod:`~airflow_provider_make.durable` reads it from the task context.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
         BaseOperator,
         BaseOperatorLink,
         BaseSensorOperator,
-        Context,
         PokeReturnValue,
     )
 
@@ -33,18 +33,12 @@ if TYPE_CHECKING:
         AirflowSensorTimeout,
         AirflowTaskTimeout,
     )
-    from airflow.sdk.execution_time.context import (  # type: ignore[attr-defined, unused-ignore]  # 3.3+
-        TaskStateStoreAccessor,
-    )
     from airflow.sdk.log import amask_secret  # type: ignore[attr-defined, unused-ignore]  # 3.3+
 
     # isort: split
     from airflow.sdk.log import mask_secret
 
-    HAS_TASK_STATE_STORE: bool
-
 __all__ = [
-    "HAS_TASK_STATE_STORE",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
@@ -58,7 +52,6 @@ __all__ = [
     "PokeReturnValue",
     "amask_secret",
     "conf",
-    "get_task_state_store",
     "mask_secret",
     "task_sdk_version",
 ]
@@ -86,12 +79,6 @@ def task_sdk_version() -> tuple[int, int]:
 
     major, minor = re.findall(r"\d+", __version__)[:2]
     return int(major), int(minor)
-
-
-def get_task_state_store(context: Context) -> TaskStateStoreAccessor | None:
-    """The task's state store (3.3+), or None: read from the running task's context, so it is
-    right even where the installed SDK and the Airflow running the task disagree."""
-    return context.get("task_state_store")
 
 
 async def _amask_in_thread(secret: Any, name: str | None = None) -> None:
@@ -128,8 +115,6 @@ def _resolve(name: str) -> Any:
             return importlib.import_module("airflow.sdk.log").amask_secret
         except AttributeError:  # before 3.3
             return _amask_in_thread if task_sdk_version() >= (1, 2) else _amask_inline
-    if name == "HAS_TASK_STATE_STORE":
-        return task_sdk_version() >= (1, 3)
     errors: list[str] = []
     for module_name in _SOURCES.get(name, ("airflow.sdk",) if name in __all__ else ()):
         try:

@@ -20,7 +20,7 @@ import pytest
 
 from airflow_provider_make import compat
 
-NAMES = [name for name in compat.__all__ if name not in {"get_task_state_store", "task_sdk_version"}]
+NAMES = [name for name in compat.__all__ if name != "task_sdk_version"]
 EXCEPTIONS = [
     "AirflowException",
     "AirflowFailException",
@@ -76,16 +76,6 @@ def test_bases_are_the_sdks(name: str) -> None:
 def test_conf_reads_airflows_configuration() -> None:
     assert isinstance(compat.conf.get("core", "dags_folder"), str)
     assert compat.conf.getboolean("core", "load_examples") in (True, False)
-
-
-def test_the_flag_and_the_helper_agree_with_this_airflow() -> None:
-    context_module = importlib.import_module("airflow.sdk.execution_time.context")
-    has_accessor = hasattr(context_module, "TaskStateStoreAccessor")
-    assert compat.HAS_TASK_STATE_STORE is has_accessor
-    assert compat.HAS_TASK_STATE_STORE is (compat.task_sdk_version() >= (1, 3))
-    store = object()
-    assert compat.get_task_state_store({"task_state_store": store}) is store  # type: ignore[typeddict-item]
-    assert compat.get_task_state_store({}) is None
 
 
 def test_amask_secret_is_airflows_or_the_fallback_for_this_line() -> None:
