@@ -13,7 +13,6 @@ shared arguments are checked once, not once a row.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import string
 from array import array
@@ -176,14 +175,12 @@ class Plan:
         """Row ``index``'s makeSms+ request (it passed the checks)."""
         number = self.numbers[index] if index < len(self.numbers) else 0
         if number and self.model is not None:
-            return self._from_model(self.model, number, render(self.rows[index], self.template)[1])
+            return self.like_model(self.model, number, render(self.rows[index], self.template)[1])
         return self.checked_call(index)
 
-    def _from_model(self, model: ApiCall[SendResult], number: int, text: str) -> ApiCall[SendResult]:
+    def like_model(self, model: ApiCall[SendResult], number: int, text: str) -> ApiCall[SendResult]:
         """The campaign's call with this row's number (checked already) and text (checked again)."""
-        message = check.sms_text(text, allow_transliteration=self.transliterate)
-        fields = {"to": str(number), "msg": calls.encode(message)}
-        return dataclasses.replace(model, query=tuple((k, fields.get(k, v)) for k, v in model.query))
+        return calls.sms_plus_like(model, to=str(number), message=text, transliterate=self.transliterate)
 
     def checked_call(self, index: int) -> ApiCall[SendResult]:
         """Row ``index``'s makeSms+ request, every argument checked."""
@@ -232,7 +229,7 @@ def remember(plan: Plan, index: int, call: ApiCall[SendResult]) -> None:
     number = dict(call.query).get("to", "")
     if not _fits(number):
         return
-    rebuilt = plan._from_model(plan.model or call, int(number), render(plan.rows[index], plan.template)[1])
+    rebuilt = plan.like_model(plan.model or call, int(number), render(plan.rows[index], plan.template)[1])
     if rebuilt.query == call.query and rebuilt.endpoint == call.endpoint:
         plan.numbers[index] = int(number)
         if plan.model is None:
@@ -251,7 +248,7 @@ def checked_row(plan: Plan, index: int) -> ApiCall[SendResult]:
         recipient, text = render(plan.rows[index], plan.template)
         number = check.international_number(recipient, "recipient", plan.region)
         if _fits(number):
-            call = plan._from_model(plan.model, int(number), text)
+            call = plan.like_model(plan.model, int(number), text)
             plan.numbers[index] = int(number)
             return call
     call = plan.checked_call(index)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 from urllib.parse import quote_plus
 
@@ -149,6 +149,14 @@ def sms_plus(
     pairs = _from_to(sender, recipient, region, ("sender", "recipient"))
     text = check.sms_text(message, allow_transliteration=transliterate)
     return _send(RequestKind.SMS_PLUS, [*pairs, ("msg", text)], delay_seconds)
+
+
+def sms_plus_like(
+    model: ApiCall[SendResult], *, to: str, message: str, transliterate: bool
+) -> ApiCall[SendResult]:
+    """``model`` (a checked makeSms+) for ``to`` (digits, checked already) and ``message`` (checked here)."""
+    changed = {"to": to, "msg": encode(check.sms_text(message, allow_transliteration=transliterate))}
+    return replace(model, query=tuple((k, changed.get(k, v)) for k, v in model.query))
 
 
 def tracking(*, tracking_id: str, region: str | None = None) -> ApiCall[AnyTracking]:
