@@ -209,6 +209,18 @@ def test_a_hostile_row_fails_alone_naming_its_column(
     assert caught.value.argument == column
 
 
+def test_the_results_show_a_hostile_recipient_short() -> None:
+    listed: list[Any] = [deep(), {"recipient": 10**5000}, {"recipient": 33687654321}, "+33 6 87 65 43 21"]
+    plan = planned(listed, template="Hi")
+
+    assert [plan.recipient(index) for index in range(4)] == [
+        "[[[[...]]]]",
+        "an integer of about 5000 digits",
+        "33687654321",
+        "+33 6 87 65 43 21",
+    ]
+
+
 @pytest.mark.parametrize("width", ["999999999", str(2**63)])
 def test_a_template_wider_than_an_sms_is_refused_before_any_row(width: str) -> None:
     with pytest.raises(MakeValidationError) as caught:
@@ -272,3 +284,51 @@ def test_hostile_rows_take_no_more_memory_than_clean_ones() -> None:
 
     assert (hostile_problems, clean_problems) == (1000, 0)
     assert hostile_mib - clean_mib < 64, (hostile_mib, clean_mib)
+
+
+class Hostile:
+    """An object whose printing, formatting and comparing all fail."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+    __repr__ = __format__ = __str__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+    __hash__ = object.__hash__
+
+
+def fuzz_values() -> list[Any]:
+    from decimal import Decimal
+
+    return [
+        None, True, 0, -1, 2**63, -(2**63), 10**5000, 1.5, float("nan"), float("inf"), Decimal("NaN"),
+        Decimal("1e999999"), Decimal("0." + "1" * 5000), "", " ", "x" * 1_000_000, "{", "}", "{x}", "\x00",
+        "\U0001f600", deep(), [1, 2], {"a": 1}, {1, 2}, b"+33612345678", Hostile(), "+33612345678", "5",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "template", ["{name}", "{name:>{width}}", "{name!r:.{width}}", "{name:{width}.{width}}", "{width:,}"]
+)
+def test_no_row_value_escapes_as_anything_but_a_row_problem(template: str) -> None:
+    """Each value in each column: the plan is made (nothing escapes), and a bad row is a problem."""
+    listed: list[Any] = []
+    for value in fuzz_values():
+        for column in ("recipient", "name", "width", "message"):
+            row: dict[str, Any] = {"recipient": "+33687654321", "name": "Ana", "width": 4}
+            row[column] = value
+            listed.append(row)
+    listed += fuzz_values()  # each value as a row itself
+
+    plan = planned(listed, template=template)
+
+    assert plan.total == len(listed)
+    assert len(plan.problems) > len(listed) // 2
+    for index, problem in plan.problems.items():
+        assert problem.column in ("row", "recipient", "message"), problem
+        assert problem.describe().startswith(f"row {index}, {problem.column}: ")
+    for index in plan.sendable():
+        assert plan.call(index).label == "makeSms+"

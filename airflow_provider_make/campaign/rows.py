@@ -159,11 +159,15 @@ class Plan:
         )
 
     def recipient(self, index: int) -> str:
-        """Row ``index``'s recipient as the user wrote it (for the results)."""
+        """Row ``index``'s recipient as the user wrote it (for the results); a value that is no
+        phone number (a list, a 5,000-digit integer) is shown short, never printed in full."""
         item = self.rows[index]
-        if isinstance(item, Mapping):
-            return str(item.get("recipient", ""))
-        return str(item)
+        value = item.get("recipient", "") if isinstance(item, Mapping) else item
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+            return str(value)
+        return shown(value)
 
     def sendable(self) -> Iterator[int]:
         """The indexes of the valid rows, in order."""
