@@ -190,10 +190,13 @@ def fill(template: str, fields: Mapping[str, Any]) -> str:
         rendered.append(literal)
         length += len(literal)
         if name is not None:
-            value = plain(name, _value(fields, name))
-            spec = _spec(name, parts, fields)
-            check_spec(name, spec)
-            text = _formatted(name, value, spec, conversion)
+            value = _value(fields, name)
+            if type(value) is str and not parts and conversion is None:
+                text = value[: MAX_SMS_PLUS_CHARACTERS + 1]  # the usual {name}: no format to apply
+            else:
+                spec = _spec(name, parts, fields)
+                check_spec(name, spec)
+                text = _formatted(name, plain(name, value), spec, conversion)
             rendered.append(text)
             length += len(text)
         if length > MAX_SMS_PLUS_CHARACTERS:
