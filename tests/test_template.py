@@ -63,6 +63,11 @@ def test_fill_gives_what_str_format_gives(text: str, fields: dict[str, Any]) -> 
     assert template.fill(template.check_template(text) or "", fields) == text.format_map(fields)
 
 
+def test_a_character_code_out_of_range_fails_the_row() -> None:
+    with pytest.raises(MakeValidationError, match=r"the placeholder \{code\} could not be rendered: .*range"):
+        template.fill("{code:c}", {"code": 2**40})
+
+
 def test_a_precision_cuts_a_field_longer_than_an_sms_as_str_format_does() -> None:
     assert template.fill("Hi {name:.12}", {"name": "N" * 5000}) == "Hi " + "N" * 12
 

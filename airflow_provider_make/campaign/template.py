@@ -178,7 +178,7 @@ def _formatted(name: str, value: str | int | float | Decimal, spec: str, convers
         converted = str(value)
     try:
         return format(converted, spec)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OverflowError) as error:  # a spec that does not fit the value
         raise _refusal(f"the placeholder {{{name}}} could not be rendered: {error}") from None
 
 
