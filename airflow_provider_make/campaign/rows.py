@@ -14,15 +14,16 @@ shared arguments are checked once, not once a row.
 from __future__ import annotations
 
 import hashlib
-import string
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_make.campaign.template import check_template, fill, plain
 from airflow_provider_make.client import calls
 from airflow_provider_make.client import validation as check
 from airflow_provider_make.client.errors import MakeValidationError
+from airflow_provider_make.client.validation import shown
 
 #: A rendered list of rows, as text: 64 MB holds a campaign of several hundred thousand rows.
 MAX_RENDERED_RECIPIENTS = 64 * 1024 * 1024
@@ -49,15 +50,6 @@ class Problem:
         return f"row {self.row}, {self.column}: {self.why}"
 
 
-class RowProblemError(Exception):
-    """A row's column is wrong (internal: becomes a :class:`Problem`)."""
-
-    def __init__(self, column: str, why: str) -> None:
-        super().__init__(why)
-        self.column = column
-        self.why = why
-
-
 def parse_recipients(value: object) -> Sequence[Any]:
     """The recipients as a list: a list or tuple as is, a string parsed as a JSON list.
 
@@ -77,66 +69,38 @@ def parse_recipients(value: object) -> Sequence[Any]:
     )
 
 
-def check_template(template: object, argument: str = "message") -> str | None:
-    """The operator's ``message`` template, refused when it cannot be rendered safely.
-
-    Placeholders are ``{field}`` names of a row's fields, with an optional format spec
-    (``{amount:.2f}``). Positional (``{}``, ``{0}``), attribute (``{a.b}``) and index
-    (``{a[0]}``) fields are refused: a row's fields are data, and ``str.format`` would
-    otherwise let a template reach into the objects behind them.
-    """
-    if template is None:
-        return None
-    if not isinstance(template, str):
-        raise MakeValidationError(
-            f"{argument}: expected the SMS text as a string, got {type(template).__name__}", argument=argument
-        )
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as error:
-        raise MakeValidationError(
-            f"{argument}: the text is not a valid template ({error}); "
-            "write a literal brace as '{{' or '}}'",
-            argument=argument,
-        ) from None
-    for _, name, _, _ in parsed:
-        if name is not None and not name.isidentifier():
-            raise MakeValidationError(
-                f"{argument}: placeholder {{{name}}} is not a field name; use {{field}} with the name of "
-                "a key of the rows (no positions, attributes or indexes)",
-                argument=argument,
-            )
-    return template
-
-
 def render(item: object, template: str | None) -> tuple[object, str]:
-    """A row's recipient (as written) and its text; :class:`RowProblemError` says what is wrong.
+    """A row's recipient (as written) and its text; :class:`MakeValidationError` names the column at fault.
 
     A row is a phone number, or a dict with ``recipient``, an optional ``message`` (sent
     as written: it is data, not a template) and the fields the operator's ``message``
-    uses as ``{field}`` placeholders.
+    uses as ``{field}`` placeholders (see :mod:`.template`: whatever a row holds, its
+    text is refused before it takes more memory than an SMS text).
     """
     if isinstance(item, str):
         fields: Mapping[str, Any] = {"recipient": item}
     elif isinstance(item, Mapping):
         fields = item
     else:
-        raise RowProblemError("row", f"expected a phone number or a dict, got {type(item).__name__}")
+        raise _refusal("row", f"expected a phone number or a dict, got {type(item).__name__}")
     if "recipient" not in fields:
-        raise RowProblemError("recipient", "the row has no 'recipient'")
+        raise _refusal("recipient", "the row has no 'recipient'")
     own = fields.get("message")
     if own is not None:
-        return fields["recipient"], own if isinstance(own, str) else str(own)
+        if isinstance(own, str):
+            return fields["recipient"], own
+        number = isinstance(own, int) and not isinstance(own, bool) and int.bit_length(own) <= 64
+        if number or isinstance(own, float):
+            return fields["recipient"], format(plain("message", own))
+        what = shown(own) if isinstance(own, int) else f"a {type(own).__name__}"
+        raise _refusal("message", f"the row's own message is {what}; expected the SMS text as a string")
     if template is None:
-        raise RowProblemError("message", "the row has no 'message' and the operator has none")
-    try:
-        return fields["recipient"], template.format_map(fields)
-    except KeyError as missing:
-        raise RowProblemError(
-            "message", f"the placeholder {{{missing.args[0]}}} has no value in this row"
-        ) from None
-    except (ValueError, TypeError) as error:
-        raise RowProblemError("message", f"the text could not be rendered: {error}") from None
+        raise _refusal("message", "the row has no 'message' and the operator has none")
+    return fields["recipient"], fill(template, fields)
+
+
+def _refusal(column: str, problem: str) -> MakeValidationError:
+    return MakeValidationError(f"{column}: {problem}", argument=column)
 
 
 @dataclass
@@ -195,11 +159,15 @@ class Plan:
         )
 
     def recipient(self, index: int) -> str:
-        """Row ``index``'s recipient as the user wrote it (for the results)."""
+        """Row ``index``'s recipient as the user wrote it (for the results); a value that is no
+        phone number (a list, a 5,000-digit integer) is shown short, never printed in full."""
         item = self.rows[index]
-        if isinstance(item, Mapping):
-            return str(item.get("recipient", ""))
-        return str(item)
+        value = item.get("recipient", "") if isinstance(item, Mapping) else item
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+            return str(value)
+        return shown(value)
 
     def sendable(self) -> Iterator[int]:
         """The indexes of the valid rows, in order."""
@@ -291,10 +259,6 @@ def plan(
     for index in range(len(rows)):
         try:
             call = checked_row(made, index)
-        except RowProblemError as problem:
-            made.problems[index] = Problem(index, problem.column, problem.why)
-            made.kinds[index] = INVALID
-            continue
         except MakeValidationError as error:
             column = error.argument or "row"
             why = error.message.removeprefix(f"{column}: ")

@@ -35,20 +35,52 @@ TRANSLITERATIONS: dict[str, str] = {
 }
 
 
-def forbidden_characters(text: str, *, allow_transliteration: bool = False) -> list[str]:
-    """Each character of ``text`` outside the GSM 03.38 basic set, described so that invisible
-    ones show too, with its 1-based position in ``text`` as written (``œ`` becomes ``oe``)."""
-    found = []
-    for position, char in enumerate(text, start=1):
-        if set(TRANSLITERATIONS.get(char, char) if allow_transliteration else char) <= GSM_BASIC_CHARSET:
-            continue
-        name = f"U+{ord(char):04X}"
-        if char.isprintable() and not char.isspace():
-            name = f"{char!r} ({name})"
-        if char in GSM_EXTENSION_CHARSET:
-            name += ", from the GSM extension table"
-        found.append(f"{name} at position {position}")
-    return found
+def refused_characters(text: str, *, allow_transliteration: bool = False) -> list[tuple[int, str]]:
+    """Each character of ``text`` outside the GSM 03.38 basic set, with its 1-based position in
+    ``text`` as written (``œ`` becomes ``oe``, so positions after it would shift otherwise)."""
+    return [
+        (position, char)
+        for position, char in enumerate(text, start=1)
+        if not set(TRANSLITERATIONS.get(char, char) if allow_transliteration else char) <= GSM_BASIC_CHARSET
+    ]
+
+
+def named(char: str) -> str:
+    """A character as a message shows it: quoted with its code point, or the code point alone
+    for an invisible one."""
+    code = f"U+{ord(char):04X}"
+    return f"{char!r} ({code})" if char.isprintable() and not char.isspace() else code
+
+
+def described(position: int, char: str) -> str:
+    """A refused character and where it is: ``'€' (U+20AC), from the GSM extension table at position 8``."""
+    extension = ", from the GSM extension table" if char in GSM_EXTENSION_CHARSET else ""
+    return f"{named(char)}{extension} at position {position}"
+
+
+def _listed(chars: list[str], most: int = 5) -> str:
+    shown = ", ".join(named(char) for char in chars[:most])
+    return shown + (f" and {len(chars) - most} more" if len(chars) > most else "")
+
+
+def remedy(refused: list[str], *, allow_transliteration: bool) -> str:
+    """How to get rid of the ``refused`` characters: ``transliterate=True`` only for those it
+    replaces; the others are to be removed or replaced by the user."""
+    distinct = list(dict.fromkeys(refused))
+    replaced = [char for char in distinct if not allow_transliteration and char in TRANSLITERATIONS]
+    extension = [char for char in distinct if char in GSM_EXTENSION_CHARSET]
+    other = [char for char in distinct if char not in replaced and char not in extension]
+    advice = []
+    if replaced:
+        advice.append(f"transliterate=True replaces {_listed(replaced)} with GSM look-alikes")
+    if extension:
+        advice.append(
+            f"{_listed(extension)}: only in the GSM extension table, not in the basic set makeSms+ takes; "
+            "remove or replace them"
+        )
+    if other:
+        advice.append(f"{_listed(other)}: not in the GSM alphabet; remove or replace them")
+    return "; ".join(advice)
 
 
 def transliterate(text: str) -> str:

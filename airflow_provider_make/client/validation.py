@@ -13,10 +13,10 @@ import json
 import re
 import reprlib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_make.client.errors import MakeValidationError
-from airflow_provider_make.client.gsm import forbidden_characters, transliterate
+from airflow_provider_make.client.gsm import described, refused_characters, remedy, transliterate
 
 if TYPE_CHECKING:
     import phonenumbers
@@ -152,22 +152,23 @@ def sms_text(value: object, argument: str = "message", *, allow_transliteration:
     users type that GSM lacks (``ê``, ``’``, ``œ``...) are replaced first on request only."""
     if not isinstance(value, str):
         raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
-    if not value.strip():
+    if not value or value.isspace():
         raise _fail(argument, "the SMS text is empty")
-    text = transliterate(value) if allow_transliteration else value
-    if len(text) > MAX_SMS_PLUS_CHARACTERS:
+    text = transliterate(value) if allow_transliteration and len(value) <= MAX_SMS_PLUS_CHARACTERS else value
+    if len(text) > MAX_SMS_PLUS_CHARACTERS:  # transliteration never shortens a text: checked before it
         raise _fail(
             argument,
             f"the SMS text has {len(text)} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
             "(the request is a URL, and web servers refuse longer ones)",
         )
-    if bad := forbidden_characters(value, allow_transliteration=allow_transliteration):
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
+    if refused := refused_characters(value, allow_transliteration=allow_transliteration):
+        listed = "; ".join(described(position, char) for position, char in refused[:10])
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        advice = remedy([char for _, char in refused], allow_transliteration=allow_transliteration)
         raise _fail(
             argument,
-            f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
-            f"accepts: {'; '.join(bad[:10])}{more}{'' if allow_transliteration else hint}",
+            f"{len(refused)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
+            f"accepts: {listed}{more} ({advice})",
         )
     return text
 
@@ -183,25 +184,86 @@ def _clean(argument: str, value: object) -> tuple[str, str]:
     return raw, re.sub(r"[^0-9+]", "", raw)
 
 
-def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """``candidate`` (the cleaned form) as a number its country's plan accepts; messages quote ``raw``."""
+#: Where the country of a number comes from, for the messages: its leading "+", its leading
+#: "00", the connection's ``default_region``, makeRingun's ``prefix``, or (bare digits) its
+#: first digits, read as the country code.
+Reading = Literal["+", "00", "default_region", "prefix", "bare"]
+
+
+def _unparsed(pn: Any, error: Any) -> str:
+    """Why ``phonenumbers`` could not read a number, in words that quote nothing the user did not write."""
+    return {
+        pn.NumberParseException.INVALID_COUNTRY_CODE: "its country code is unknown",
+        pn.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
+        pn.NumberParseException.TOO_SHORT_NSN: "it is too short",
+        pn.NumberParseException.TOO_LONG: "it is too long",
+    }.get(error.error_type, "it cannot be read as one")
+
+
+#: A reason about the country code, for bare digits: the user wrote no country code as such.
+_BARE = {
+    "its country code is unknown": "its first digits are no country code",
+    "the country code is unknown": "its first digits are no country code",
+}
+
+
+def _country_of(number: phonenumbers.PhoneNumber, reading: Reading, region: str | None) -> str:
+    """How the country of ``number`` was chosen, for a refusal: never a country the user did not write
+    without saying why."""
+    pn = _phonenumbers()
+    if reading == "+":
+        return "read from its leading '+'"
+    if reading == "00":
+        return "read from its leading '00'"
+    if reading == "prefix":
+        return "the country of the prefix argument"
+    if number.country_code_source == pn.CountryCodeSource.FROM_NUMBER_WITH_IDD:
+        return f"read from its international prefix, dialled from {region}, the connection's default_region"
+    if number.country_code_source == pn.CountryCodeSource.FROM_NUMBER_WITHOUT_PLUS_SIGN:
+        return f"read from its first digits, the country code of {region} (the connection's default_region)"
+    return f"read as a national number of {region}, the connection's default_region"
+
+
+def _parse(
+    argument: str, raw: str, candidate: str, region: str | None, reading: Reading
+) -> phonenumbers.PhoneNumber:
+    """``candidate`` (the cleaned form) as a number its country's plan accepts; messages quote ``raw``
+    and say where its country was read from (``reading``)."""
     pn = _phonenumbers()
     try:
-        number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
+        number: phonenumbers.PhoneNumber = pn.parse(candidate, region, keep_raw_input=True)
     except pn.NumberParseException as exc:
-        raise _fail(argument, f"{shown(raw)} is not a phone number ({exc._msg})") from None
-    if not pn.is_valid_number(number):
+        reason = _unparsed(pn, exc)
+    else:
+        if pn.is_valid_number(number):
+            return number
         reason = {
             pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
             pn.ValidationResult.TOO_SHORT: "it is too short",
             pn.ValidationResult.TOO_LONG: "it is too long",
             pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
         }.get(pn.is_possible_number_with_reason(number), "it is not in use in that country's numbering plan")
+        if reading != "bare":
+            country = f"country code +{number.country_code} ({_country_of(number, reading, region)})"
+            raise _fail(argument, f"{shown(raw)} is not a valid phone number for {country}: {reason}")
+    if reading == "bare":
         raise _fail(
             argument,
-            f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
+            f"{shown(raw)} is not a valid phone number ({_BARE.get(reason, reason)}, read country code "
+            "first): with no '+', no '00' and no default_region on the connection, "
+            "its first digits are its country code; write it with '+' and its country code "
+            "('+33 6 12 34 56 78'), or set default_region on the connection to write national numbers",
         )
-    return number
+    raise _fail(argument, f"{shown(raw)} is not a phone number: {reason} ({_how_read(reading, region)})")
+
+
+def _how_read(reading: Reading, region: str | None) -> str:
+    """Where the country of a number that could not be parsed was to come from."""
+    return {
+        "+": "country code read from its leading '+'",
+        "00": "country code read from its leading '00'",
+        "prefix": "read as a national number of the prefix argument's country",
+    }.get(reading, f"read as a number of {region}, the connection's default_region")
 
 
 def _digits(number: phonenumbers.PhoneNumber) -> str:
@@ -215,11 +277,11 @@ def international_number(value: object, argument: str, default_region: str | Non
     """
     raw, compact = _clean(argument, value)
     if compact.startswith("+"):
-        number = _parse(argument, raw, compact, None)
+        number = _parse(argument, raw, compact, None, "+")
     elif default_region is not None:
         number = _read_with_region(argument, raw, compact, default_region)
     elif compact.startswith("00"):
-        number = _parse(argument, raw, "+" + compact[2:], None)
+        number = _parse(argument, raw, "+" + compact[2:], None, "00")
     elif compact.startswith("0"):
         raise _fail(
             argument,
@@ -228,7 +290,7 @@ def international_number(value: object, argument: str, default_region: str | Non
         )
     else:
         # Bare digits are "country code first" (spec decision 5): never alter what was written.
-        number = _parse(argument, raw, "+" + compact, None)
+        number = _parse(argument, raw, "+" + compact, None, "bare")
         if _digits(number) != compact:
             raise _fail(
                 argument,
@@ -257,7 +319,8 @@ def _read_with_region(argument: str, raw: str, compact: str, region: str) -> pho
         )
     if readings:
         return next(iter(readings.values()))
-    return _parse(argument, raw, compact, region)  # neither is valid: say why in the region's terms
+    # Neither reading is valid: say why in the region's terms.
+    return _parse(argument, raw, compact, region, "default_region")
 
 
 def country_prefix(value: object, argument: str = "prefix") -> str:
@@ -283,13 +346,14 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     raw, compact = _clean(argument, value)
     pn = _phonenumbers()
     if compact.startswith(("+", "00")):
-        number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
+        reading: Reading = "+" if compact.startswith("+") else "00"
+        number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None, reading)
         if str(number.country_code) != prefix:
             raise _fail(
                 argument, f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}"
             )
     else:
-        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)))
+        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)), "prefix")
     return str(pn.national_significant_number(number))
 
 
