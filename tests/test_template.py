@@ -17,9 +17,11 @@ from airflow_provider_make.client.errors import MakeValidationError
 
 
 def test_a_template_that_reaches_into_objects_is_refused() -> None:
-    for text in ("{0}", "{}", "{name.__class__}", "{name[0]}", "{name:{0}}", "{name:{a.b}}"):
+    for text in ("{0}", "{}", "{name.__class__}", "{name[0]}", "{name:{0}}", "{name:{a.b}}", "{name!r}"):
         with pytest.raises(MakeValidationError, match="message: placeholder"):
             template.check_template(text)
+    with pytest.raises(MakeValidationError, match=r"placeholder \{width!a\} .* conversions like !r"):
+        template.check_template("{name:>{width!a}}")
     with pytest.raises(MakeValidationError, match="not a valid template"):
         template.check_template("a lone { brace")
 
@@ -52,7 +54,7 @@ def test_a_format_wider_than_an_sms_text_is_refused_naming_the_placeholder(text:
     [
         ("Bonjour {name}, colis {parcel}", {"name": "Léa", "parcel": "FR-1"}),
         (
-            "{n:,} {x:.2f} {d} {s!r:>6} {n:x} {b}",
+            "{n:,} {x:.2f} {d} {s:>6} {n:x} {b}",
             {"n": 1234567, "x": 2.5, "d": Decimal("12.30"), "s": "A", "b": True},
         ),
         ("{name:>{width}}|{name:.{cut}}", {"name": "Ana", "width": 6, "cut": "2"}),

@@ -1,13 +1,14 @@
 """A campaign's ``message`` template: checked once, then filled with each row's fields, within bounds.
 
 The template is the operator's ``message`` with ``{field}`` placeholders in ``str.format``
-syntax (``"Bonjour {name}"``, ``"{amount:.2f} EUR"``). Rows are data from upstream tasks, so
-whatever they hold, filling the template allocates no more than the SMS text can hold
-(:data:`MAX_SMS_PLUS_CHARACTERS`): every width and precision is at most that many
-characters (a row field used as one too: ``{name:{width}}``), a placeholder takes text or a
-number of bounded size, and the text is refused as soon as it passes the cap. Every refusal
-is a :class:`MakeValidationError` naming the argument (``message``) and what is wrong; for a
-row, the campaign reports it as that row's problem.
+syntax (``"Bonjour {name}"``, ``"{amount:.2f} EUR"``). Rows are data from upstream tasks
+(issue 15 point 5), so whatever they hold, filling the template allocates no more than an
+SMS text (:data:`MAX_SMS_PLUS_CHARACTERS`): no width or precision is wider, whether written
+in the template or taken from a row (``{name:>{width}}``); a placeholder takes only text or
+a number of bounded size; the text is refused as soon as it passes the cap. Positions,
+attributes, indexes and conversions (``{0}``, ``{a.b}``, ``{a[0]}``, ``{a!r}``) are refused:
+a row's fields are data, and ``str.format`` would let a template reach into the objects
+behind them.
 """
 
 from __future__ import annotations
@@ -19,190 +20,144 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from airflow_provider_make.client.errors import MakeValidationError
-from airflow_provider_make.client.validation import MAX_SMS_PLUS_CHARACTERS, shown
+from airflow_provider_make.client.validation import MAX_SMS_PLUS_CHARACTERS, refusal, shown
 
-#: One placeholder of a template: the literal text before it, its field, its format spec (its
-#: literal parts, each followed by the field of a nested placeholder or None) and its
-#: conversion (``r``, ``s``, ``a`` or None). The text after the last placeholder has field None.
-Piece = tuple[str, str | None, tuple[tuple[str, str | None], ...], str | None]
-#: The longest text a nested placeholder (``{width}`` in ``{name:{width}}``) may give.
-_MAX_NESTED = 20
+#: A placeholder: the literal text before it, its field (None after the last placeholder),
+#: and its format spec as literal parts, each followed by a nested placeholder's field or None.
+Piece = tuple[str, str | None, tuple[tuple[str, str | None], ...]]
 
 
-def _refusal(problem: str, argument: str = "message") -> MakeValidationError:
-    return MakeValidationError(f"{argument}: {problem}", argument=argument)
-
-
-def _split(template: str, argument: str) -> list[tuple[str, str | None, str | None, str | None]]:
+def _parsed(template: str, argument: str) -> list[tuple[str, str | None, str | None, str | None]]:
     try:
         return list(string.Formatter().parse(template))
     except ValueError as error:
-        raise _refusal(
-            f"the text is not a valid template ({error}); write a literal brace as '{{{{' or '}}}}'", argument
+        raise refusal(
+            argument, f"the text is not a valid template ({error}); write a literal brace as '{{{{' or '}}}}'"
         ) from None
 
 
-def _field_name(name: str, argument: str) -> str:
-    if not name.isidentifier():
-        raise _refusal(
-            f"placeholder {{{name}}} is not a field name; use {{field}} with the name of a key of the rows "
-            "(no positions, attributes or indexes)",
-            argument,
-        )
-    return name
-
-
-def check_template(template: object, argument: str = "message") -> str | None:
-    """The operator's ``message`` template, refused when it cannot be rendered safely.
-
-    Placeholders are ``{field}`` names of a row's fields, with an optional format spec
-    (``{amount:.2f}``), which may hold placeholders itself (``{name:>{width}}``, without
-    a spec of their own). Positional (``{}``, ``{0}``), attribute (``{a.b}``) and index
-    (``{a[0]}``) fields are refused: a row's fields are data, and ``str.format`` would
-    otherwise let a template reach into the objects behind them. A width or precision
-    wider than an SMS text (``{name:>999999999}``) is refused here, before any row.
-    """
-    if template is None:
-        return None
-    if not isinstance(template, str):
-        raise _refusal(f"expected the SMS text as a string, got {type(template).__name__}", argument)
-    for _, name, spec, _ in _split(template, argument):
-        if name is None:
-            continue
-        _field_name(name, argument)
-        nested = _split(spec or "", argument)
-        for _, inner, inner_spec, inner_conversion in nested:
-            if inner is not None:
-                _field_name(inner, argument)
-                if inner_spec or inner_conversion:
-                    raise _refusal(
-                        f"placeholder {{{inner}}} inside the format of {{{name}}} takes no format of its own",
-                        argument,
-                    )
-        if all(inner is None for _, inner, _, _ in nested):
-            check_spec(name, spec or "", argument)
-    return template
-
-
-def check_spec(name: str, spec: str, argument: str = "message") -> None:
+def _check_bounds(name: str, spec: str, argument: str = "message") -> None:
     """Refuse a format spec whose width or precision is wider than an SMS text."""
     for run in re.findall(r"[0-9]+", spec):
         if len(run) > len(str(MAX_SMS_PLUS_CHARACTERS)) or int(run) > MAX_SMS_PLUS_CHARACTERS:
-            shown_run = run if len(run) <= 30 else f"{run[:27]}..."
-            raise _refusal(
-                f"the format of {{{name}}} asks for a width or precision of {shown_run} characters; "
-                f"an SMS text holds at most {MAX_SMS_PLUS_CHARACTERS}",
+            raise refusal(
                 argument,
+                f"the format of {{{name}}} asks for a width or precision of "
+                f"{run if len(run) <= 30 else run[:27] + '...'} characters; "
+                f"an SMS text holds at most {MAX_SMS_PLUS_CHARACTERS}",
             )
 
 
 @functools.lru_cache(maxsize=32)
-def _pieces(template: str) -> tuple[Piece, ...]:
-    """``template`` (checked by :func:`check_template`) cut into pieces, once per template."""
+def _pieces(template: str, argument: str = "message") -> tuple[Piece, ...]:
+    """``template`` cut into :data:`Piece`, every placeholder checked; once per template."""
     pieces: list[Piece] = []
-    for literal, name, spec, conversion in string.Formatter().parse(template):
-        parts = tuple((text, inner) for text, inner, _, _ in string.Formatter().parse(spec or ""))
-        pieces.append((literal, name, parts, conversion))
+    for literal, name, spec, conversion in _parsed(template, argument):
+        parts = _parsed(spec or "", argument)
+        for _, field, field_spec, field_conversion in [("", name, None, conversion), *parts]:
+            if field is not None and (not field.isidentifier() or field_conversion):
+                written = field + (f"!{field_conversion}" if field_conversion else "")
+                raise refusal(
+                    argument,
+                    f"placeholder {{{written}}} is not a plain field name; use {{field}} with the name of a "
+                    "key of the rows (no positions, attributes, indexes or conversions like !r)",
+                )
+            if field_spec:
+                raise refusal(
+                    argument,
+                    f"placeholder {{{field}}} inside the format of {{{name}}} takes no format of its own",
+                )
+        _check_bounds(name or "", "".join(text for text, _, _, _ in parts), argument)
+        pieces.append((literal, name, tuple((text, inner) for text, inner, _, _ in parts)))
     return tuple(pieces)
+
+
+def check_template(template: object, argument: str = "message") -> str | None:
+    """The operator's ``message`` template, refused (naming ``argument``) when it cannot be filled safely."""
+    if template is None:
+        return None
+    if not isinstance(template, str):
+        raise refusal(argument, f"expected the SMS text as a string, got {type(template).__name__}")
+    _pieces(template, argument)
+    return template
 
 
 def _value(fields: Mapping[str, Any], name: str) -> Any:
     try:
         return fields[name]
     except KeyError:
-        raise _refusal(f"the placeholder {{{name}}} has no value in this row") from None
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "None (no value)"
-    return f"a {type(value).__name__}"
+        raise refusal("message", f"the placeholder {{{name}}} has no value in this row") from None
 
 
 def plain(name: str, value: object) -> str | int | float | Decimal:
-    """``value`` as text or a number whose every format is a few thousand characters at most.
+    """``value`` as text (cut just past the SMS text cap) or a number whose every format is short.
 
-    Subclasses are turned into the plain type (their own ``__format__`` never runs); lists,
-    dicts, None and other objects are refused.
+    A subclass becomes its plain type, so its own ``__format__`` never runs. A ``Decimal``
+    is kept: a database's amounts reach the rows as one (Airflow's XCom keeps the type).
     """
     if isinstance(value, str):
-        return str.__str__(value)
+        return str.__str__(value)[: MAX_SMS_PLUS_CHARACTERS + 1]  # a precision may cut it
     if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        if int.bit_length(value) > MAX_SMS_PLUS_CHARACTERS:
-            raise _refusal(f"the field {{{name}}} is {shown(value)}, far more than an SMS text can hold")
-        return int.__int__(value)
+        return value
     if isinstance(value, float):
         return float.__float__(value)
+    if isinstance(value, int):
+        if int.bit_length(value) > MAX_SMS_PLUS_CHARACTERS:
+            raise refusal(
+                "message", f"the field {{{name}}} is {shown(value)}, far more than an SMS text can hold"
+            )
+        return int.__int__(value)
     if isinstance(value, Decimal):
-        if value.is_finite() and (
-            abs(value.adjusted()) > MAX_SMS_PLUS_CHARACTERS
-            or len(value.as_tuple().digits) > MAX_SMS_PLUS_CHARACTERS
-        ):
-            raise _refusal(f"the field {{{name}}} is a number with far more digits than an SMS text can hold")
-        return value
-    raise _refusal(f"the field {{{name}}} is {_kind(value)}; a placeholder takes text or a number")
+        if abs(value.adjusted()) > MAX_SMS_PLUS_CHARACTERS:  # 1e999999 formats as a million digits
+            raise refusal(
+                "message", f"the field {{{name}}} is a number with far more digits than an SMS text can hold"
+            )
+        return Decimal(value)
+    kind = "None (no value)" if value is None else f"a {type(value).__name__}"
+    raise refusal("message", f"the field {{{name}}} is {kind}; a placeholder takes text or a number")
 
 
-def _spec(name: str, parts: tuple[tuple[str, str | None], ...], fields: Mapping[str, Any]) -> str:
-    """The format spec of ``{name}``, its nested placeholders filled from the row (short values only)."""
+def _format(
+    name: str, value: object, parts: tuple[tuple[str, str | None], ...], fields: Mapping[str, Any]
+) -> str:
+    """``value`` in the format of ``{name}``, its nested placeholders filled from the row."""
     spec = []
     for text, inner in parts:
         spec.append(text)
-        if inner is None:
-            continue
-        value = _value(fields, inner)
-        fits = isinstance(value, str) and len(value) <= _MAX_NESTED
-        if isinstance(value, int) and not isinstance(value, bool) and int.bit_length(value) <= 60:
-            value, fits = str(int.__int__(value)), True
-        if not fits:
-            raise _refusal(
-                f"the field {{{inner}}}, used in the format of {{{name}}}, is {shown(value)}: "
-                "not a width or precision an SMS text can hold"
-            )
-        spec.append(str.__str__(value))
-    return "".join(spec)
-
-
-def _formatted(name: str, value: str | int | float | Decimal, spec: str, conversion: str | None) -> str:
-    if isinstance(value, str):
-        value = value[: MAX_SMS_PLUS_CHARACTERS + 1]  # longer is refused anyway; a precision may cut it
-    converted: object = value
-    if conversion == "r":
-        converted = repr(value)
-    elif conversion == "a":
-        converted = ascii(value)
-    elif conversion == "s":
-        converted = str(value)
+        if inner is not None:
+            width = _value(fields, inner)
+            short_text = isinstance(width, str) and len(width) <= 20
+            if not (short_text or (type(width) is int and 0 <= width <= MAX_SMS_PLUS_CHARACTERS)):
+                raise refusal(
+                    "message",
+                    f"the field {{{inner}}}, used in the format of {{{name}}}, is {shown(width)}: "
+                    "not a width or precision an SMS text can hold",
+                )
+            spec.append(format(plain(inner, width)))
+    if any(inner for _, inner in parts):
+        _check_bounds(name, "".join(spec))
     try:
-        return format(converted, spec)
+        return format(plain(name, value), "".join(spec))
     except (ValueError, TypeError, OverflowError) as error:  # a spec that does not fit the value
-        raise _refusal(f"the placeholder {{{name}}} could not be rendered: {error}") from None
+        raise refusal("message", f"the placeholder {{{name}}} could not be rendered: {error}") from None
 
 
 def fill(template: str, fields: Mapping[str, Any]) -> str:
     """``template`` (checked by :func:`check_template`) with ``fields``; refused past the SMS text cap."""
     rendered: list[str] = []
     length = 0
-    for literal, name, parts, conversion in _pieces(template):
+    for literal, name, parts in _pieces(template):
         rendered.append(literal)
         length += len(literal)
         if name is not None:
-            value = _value(fields, name)
-            if type(value) is str and not parts and conversion is None:
-                text = value[: MAX_SMS_PLUS_CHARACTERS + 1]  # the usual {name}: no format to apply
-            else:
-                spec = _spec(name, parts, fields)
-                check_spec(name, spec)
-                text = _formatted(name, plain(name, value), spec, conversion)
+            text = _format(name, _value(fields, name), parts, fields)
             rendered.append(text)
             length += len(text)
         if length > MAX_SMS_PLUS_CHARACTERS:
-            raise _refusal(
+            raise refusal(
+                "message",
                 f"the SMS text has more than {MAX_SMS_PLUS_CHARACTERS} characters once this row's fields "
-                f"are in it; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS}"
+                f"are in it; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS}",
             )
     return "".join(rendered)
 
@@ -211,8 +166,7 @@ def explain_undefined(error: Exception, field_names: Iterable[str]) -> str | Non
     """What to tell a user whose ``message`` used a row's field as a Jinja variable, else None.
 
     Jinja renders ``message`` once for the task, before the rows: ``{{ name }}`` fails with
-    Jinja's ``'name' is undefined``. When ``name`` is a field of the rows, the message says
-    that the row's fields are ``{name}`` placeholders.
+    Jinja's bare ``'name' is undefined`` (issue 15 point 6).
     """
     from jinja2.exceptions import UndefinedError
 

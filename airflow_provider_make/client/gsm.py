@@ -52,35 +52,44 @@ def named(char: str) -> str:
     return f"{char!r} ({code})" if char.isprintable() and not char.isspace() else code
 
 
-def described(position: int, char: str) -> str:
-    """A refused character and where it is: ``'€' (U+20AC), from the GSM extension table at position 8``."""
-    extension = ", from the GSM extension table" if char in GSM_EXTENSION_CHARSET else ""
-    return f"{named(char)}{extension} at position {position}"
-
-
-def _listed(chars: list[str], most: int = 5) -> str:
-    shown = ", ".join(named(char) for char in chars[:most])
-    return shown + (f" and {len(chars) - most} more" if len(chars) > most else "")
+def _listed(names: list[str], most: int = 5, separator: str = ", ") -> str:
+    return separator.join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def remedy(refused: list[str], *, allow_transliteration: bool) -> str:
-    """How to get rid of the ``refused`` characters: ``transliterate=True`` only for those it
-    replaces; the others are to be removed or replaced by the user."""
+    """How to get rid of the ``refused`` characters (issue 15 point 6): ``transliterate=True`` only
+    for those it replaces; the others are to be removed or replaced by the user."""
     distinct = list(dict.fromkeys(refused))
     replaced = [char for char in distinct if not allow_transliteration and char in TRANSLITERATIONS]
     extension = [char for char in distinct if char in GSM_EXTENSION_CHARSET]
     other = [char for char in distinct if char not in replaced and char not in extension]
-    advice = []
-    if replaced:
-        advice.append(f"transliterate=True replaces {_listed(replaced)} with GSM look-alikes")
-    if extension:
-        advice.append(
-            f"{_listed(extension)}: only in the GSM extension table, not in the basic set makeSms+ takes; "
-            "remove or replace them"
-        )
-    if other:
-        advice.append(f"{_listed(other)}: not in the GSM alphabet; remove or replace them")
-    return "; ".join(advice)
+    advice = [
+        (replaced, "transliterate=True replaces {} with GSM look-alikes"),
+        (
+            extension,
+            "{}: only in the GSM extension table, not in the basic set makeSms+ takes; "
+            "remove or replace them",
+        ),
+        (other, "{}: not in the GSM alphabet; remove or replace them"),
+    ]
+    return "; ".join(text.format(_listed([named(char) for char in chars])) for chars, text in advice if chars)
+
+
+def why_refused(text: str, *, allow_transliteration: bool) -> str:
+    """Each character of ``text`` makeSms+ refuses, where it is, and what to do; "" when none is."""
+    refused = refused_characters(text, allow_transliteration=allow_transliteration)
+    if not refused:
+        return ""
+    extension = ", from the GSM extension table"
+    where = [
+        f"{named(char)}{extension if char in GSM_EXTENSION_CHARSET else ''} at position {position}"
+        for position, char in refused
+    ]
+    advice = remedy([char for _, char in refused], allow_transliteration=allow_transliteration)
+    return (
+        f"{len(refused)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ accepts: "
+        f"{_listed(where, 10, '; ')} ({advice})"
+    )
 
 
 def transliterate(text: str) -> str:
