@@ -1,12 +1,11 @@
 """What a campaign sends: the recipients list parsed, every row checked, duplicates found.
 
-Every row is checked before the first send (issue 9): the number, the rendered text (GSM
-alphabet, length) and the placeholders, through :func:`calls.sms_plus`, the one description
-of a makeSms+ request. The first valid row's call is checked in full; the others are built
-from it with their own number and text (:func:`calls.sms_plus_like`), so the arguments every
-row shares are checked once. The check keeps a few bytes a row (a status byte, the number as
-an integer, the problems of invalid rows); a row's call is built again when it is sent, its
-text rendered again but its number not parsed again (``phonenumbers`` is the costliest check).
+Every row is checked before the first send (issue 9), through :func:`calls.sms_plus`, the one
+description of a makeSms+ request: in full for the first valid row, then only the number and
+text of each other row, on a copy of the first one's call. The check keeps a few bytes a row
+(a status byte, the number, the problems of invalid rows), not a second copy of the list: a
+row's call is built again when it is sent, its number not parsed again (``phonenumbers`` is
+the costliest check).
 """
 
 from __future__ import annotations
@@ -15,20 +14,19 @@ import hashlib
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import Any
 
 from airflow_provider_make.campaign.template import check_template, fill
 from airflow_provider_make.client import calls
 from airflow_provider_make.client import validation as check
+from airflow_provider_make.client.answers import SendResult
+from airflow_provider_make.client.calls import ApiCall
 from airflow_provider_make.client.errors import MakeValidationError
 from airflow_provider_make.client.validation import refusal, shown
 
 #: A rendered list of rows, as text: 64 MB holds a campaign of several hundred thousand rows.
 MAX_RENDERED_RECIPIENTS = 64 * 1024 * 1024
-
-if TYPE_CHECKING:
-    from airflow_provider_make.client.answers import SendResult
-    from airflow_provider_make.client.calls import ApiCall
 
 #: Row kinds, one byte per row in :attr:`Plan.kinds`.
 VALID, INVALID, DUPLICATE = 0, 1, 2
@@ -98,9 +96,8 @@ def render(item: object, template: str | None) -> tuple[object, str]:
 class Plan:
     """The checked campaign: one status byte per row, the problems, the duplicates.
 
-    ``rows`` is the caller's list itself, never copied; :meth:`call` builds a row's
-    request again when it is sent (the checks are deterministic, so a row that passed
-    once passes again).
+    ``rows`` is the caller's list itself, never copied. The checks are deterministic, so a
+    row that passed them once passes again when :meth:`call` builds its request.
     """
 
     rows: Sequence[Any]
@@ -152,11 +149,7 @@ class Plan:
         phone number (a list, a 5,000-digit integer) is shown short, never printed in full."""
         item = self.rows[index]
         value = item.get("recipient", "") if isinstance(item, Mapping) else item
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
-            return str(value)
-        return shown(value)
+        return value if isinstance(value, str) else shown(value)
 
     def sendable(self) -> Iterator[int]:
         """The indexes of the valid rows, in order."""
@@ -164,10 +157,7 @@ class Plan:
 
     def problems_message(self) -> str:
         """The first :data:`LISTED_PROBLEMS` bad rows, and how many more."""
-        listed = [
-            problem.describe()
-            for _, problem in zip(range(LISTED_PROBLEMS), self.problems.values(), strict=False)
-        ]
+        listed = [problem.describe() for problem in islice(self.problems.values(), LISTED_PROBLEMS)]
         more = len(self.problems) - len(listed)
         return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
 
@@ -183,11 +173,10 @@ def plan(
 ) -> Plan:
     """Check every row (and the arguments every row shares) before anything is sent.
 
-    The shared arguments (``sender``, ``delay_seconds``, ``transliterate``, ``message``)
-    raise :class:`MakeValidationError` naming the argument; a bad row becomes a
-    :class:`Problem`. The same normalised recipient with the same text is a duplicate
-    of its first row. The fingerprint digests every valid row's request, so a retry can
-    tell that it is running the same campaign.
+    A bad shared argument raises :class:`MakeValidationError`; a bad row becomes a
+    :class:`Problem`. The same normalised recipient with the same text is a duplicate of its
+    first row. The fingerprint digests every valid row's request, so a retry can tell that
+    it is running the same campaign.
     """
     check.flag(transliterate, "transliterate")
     shared_sender = check.international_number(sender, "sender", region)

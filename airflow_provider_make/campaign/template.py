@@ -89,7 +89,7 @@ def _value(fields: Mapping[str, Any], name: str) -> Any:
         raise refusal("message", f"the placeholder {{{name}}} has no value in this row") from None
 
 
-def plain(name: str, value: object) -> str | int | float | Decimal:
+def _plain(name: str, value: object) -> str | int | float | Decimal:
     """``value`` as text (cut just past the SMS text cap) or a number whose every format is short.
 
     A subclass becomes its plain type, so its own ``__format__`` never runs. A ``Decimal``
@@ -133,11 +133,10 @@ def _format(
                     f"the field {{{inner}}}, used in the format of {{{name}}}, is {shown(width)}: "
                     "not a width or precision an SMS text can hold",
                 )
-            spec.append(format(plain(inner, width)))
-    if any(inner for _, inner in parts):
-        _check_bounds(name, "".join(spec))
+            spec.append(format(_plain(inner, width)))
+    _check_bounds(name, "".join(spec))
     try:
-        return format(plain(name, value), "".join(spec))
+        return format(_plain(name, value), "".join(spec))
     except (ValueError, TypeError, OverflowError) as error:  # a spec that does not fit the value
         raise refusal("message", f"the placeholder {{{name}}} could not be rendered: {error}") from None
 
