@@ -1,14 +1,12 @@
 """A campaign's ``message`` template: checked once, then filled with each row's fields, within bounds.
 
-The template is the operator's ``message`` with ``{field}`` placeholders in ``str.format``
-syntax (``"Bonjour {name}"``, ``"{amount:.2f} EUR"``). Rows are data from upstream tasks
-(issue 15 point 5), so whatever they hold, filling the template allocates no more than an
-SMS text (:data:`MAX_SMS_PLUS_CHARACTERS`): no width or precision is wider, whether written
-in the template or taken from a row (``{name:>{width}}``); a placeholder takes only text or
-a number of bounded size; the text is refused as soon as it passes the cap. Positions,
-attributes, indexes and conversions (``{0}``, ``{a.b}``, ``{a[0]}``, ``{a!r}``) are refused:
-a row's fields are data, and ``str.format`` would let a template reach into the objects
-behind them.
+The template has ``{field}`` placeholders in ``str.format`` syntax (``"{amount:.2f} EUR"``).
+Rows are data from upstream tasks (issue 15 point 5), so whatever they hold, filling the
+template allocates little more than an SMS text (:data:`MAX_SMS_PLUS_CHARACTERS`): no width
+or precision is wider, written or taken from a row (``{name:>{width}}``), and a placeholder
+takes only text or a number of bounded size. Positions, attributes, indexes and conversions
+(``{0}``, ``{a.b}``, ``{a[0]}``, ``{a!r}``) are refused: ``str.format`` would let a template
+reach into the objects behind a row's fields.
 """
 
 from __future__ import annotations
@@ -121,9 +119,9 @@ def _format(
     name: str, value: object, parts: tuple[tuple[str, str | None], ...], fields: Mapping[str, Any]
 ) -> str:
     """``value`` in the format of ``{name}``, its nested placeholders filled from the row."""
-    spec = []
+    spec = ""
     for text, inner in parts:
-        spec.append(text)
+        spec += text
         if inner is not None:
             width = _value(fields, inner)
             short_text = isinstance(width, str) and len(width) <= 20
@@ -133,32 +131,28 @@ def _format(
                     f"the field {{{inner}}}, used in the format of {{{name}}}, is {shown(width)}: "
                     "not a width or precision an SMS text can hold",
                 )
-            spec.append(format(_plain(inner, width)))
-    _check_bounds(name, "".join(spec))
+            spec += format(_plain(inner, width))
+    _check_bounds(name, spec)
     try:
-        return format(_plain(name, value), "".join(spec))
+        return format(_plain(name, value), spec)
     except (ValueError, TypeError, OverflowError) as error:  # a spec that does not fit the value
         raise refusal("message", f"the placeholder {{{name}}} could not be rendered: {error}") from None
 
 
 def fill(template: str, fields: Mapping[str, Any]) -> str:
-    """``template`` (checked by :func:`check_template`) with ``fields``; refused past the SMS text cap."""
-    rendered: list[str] = []
-    length = 0
-    for literal, name, parts in _pieces(template):
-        rendered.append(literal)
-        length += len(literal)
-        if name is not None:
-            text = _format(name, _value(fields, name), parts, fields)
-            rendered.append(text)
-            length += len(text)
-        if length > MAX_SMS_PLUS_CHARACTERS:
-            raise refusal(
-                "message",
-                f"the SMS text has more than {MAX_SMS_PLUS_CHARACTERS} characters once this row's fields "
-                f"are in it; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS}",
-            )
-    return "".join(rendered)
+    """``template`` (checked by :func:`check_template`) with ``fields``; refused past the SMS text cap,
+    measured once: each placeholder gives a few thousand characters at most."""
+    text = "".join(
+        literal if name is None else literal + _format(name, _value(fields, name), parts, fields)
+        for literal, name, parts in _pieces(template)
+    )
+    if len(text) > MAX_SMS_PLUS_CHARACTERS:
+        raise refusal(
+            "message",
+            f"the SMS text has more than {MAX_SMS_PLUS_CHARACTERS} characters once this row's fields "
+            f"are in it; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS}",
+        )
+    return text
 
 
 def explain_undefined(error: Exception, field_names: Iterable[str]) -> str | None:

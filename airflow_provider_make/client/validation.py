@@ -247,9 +247,7 @@ def _digits(number: phonenumbers.PhoneNumber) -> str:
 
 def international_number(value: object, argument: str, default_region: str | None = None) -> str:
     """Digits only, country code first (spec decision 5): ``+33 6 12 34 56 78``, ``0033612345678``
-    and ``33612345678`` give ``33612345678``. A national number needs a default region, whatever
-    its trunk prefix (``06 12 34 56 78`` in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
-    """
+    and ``33612345678`` give ``33612345678``; a national number (``06 12 34 56 78``) needs a region."""
     raw, compact = _clean(argument, value)
     if compact.startswith("+"):
         number = _parse(argument, raw, compact, None, "+")
