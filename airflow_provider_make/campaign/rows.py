@@ -25,9 +25,6 @@ from airflow_provider_make.client.calls import ApiCall
 from airflow_provider_make.client.errors import MakeValidationError
 from airflow_provider_make.client.validation import refusal, shown
 
-#: A rendered list of rows, as text: 64 MB holds a campaign of several hundred thousand rows.
-MAX_RENDERED_RECIPIENTS = 64 * 1024 * 1024
-
 #: Row kinds, one byte per row in :attr:`Plan.kinds`.
 VALID, INVALID, DUPLICATE = 0, 1, 2
 #: How many bad rows a failure message lists (then a count of the rest).
@@ -53,7 +50,8 @@ def parse_recipients(value: object) -> Sequence[Any]:
     the DAG renders templates as native objects (see :func:`check.rendered_list`).
     """
     if isinstance(value, str):
-        value = check.rendered_list("recipients", value, max_chars=MAX_RENDERED_RECIPIENTS)
+        # 64 MB of text holds a campaign of several hundred thousand rows.
+        value = check.rendered_list("recipients", value, max_chars=64 * 1024 * 1024)
     if isinstance(value, (list, tuple)):
         return value
     raise refusal(

@@ -301,13 +301,11 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
     region = pn.region_code_for_country_code(int(digits)) if re.fullmatch("[0-9]{1,3}", digits) else None
-    if region in (None, pn.UNKNOWN_REGION):
-        raise refusal(argument, f"{shown(raw)} is not a country calling code (like '33' for France)")
-    if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
+    if region in (None, pn.UNKNOWN_REGION, pn.REGION_CODE_FOR_NON_GEO_ENTITY):
         raise refusal(
             argument,
-            f"+{int(digits)} is a non-geographic calling code (freephone, satellite...), not a country's: "
-            "makeRingun rings national numbers of one country, so its prefix is one like '33'",
+            f"{shown(raw)} is not a country calling code (like '33' for France): makeRingun rings "
+            "national numbers of one country, and freephone or satellite codes are no country's",
         )
     return str(int(digits))
 
