@@ -52,6 +52,7 @@ def _pieces(template: str, argument: str = "message") -> tuple[Piece, ...]:
     pieces: list[Piece] = []
     for literal, name, spec, conversion in _parsed(template, argument):
         parts = _parsed(spec or "", argument)
+        # The placeholder itself, then those nested in its format (``{width}`` in ``{name:>{width}}``).
         for _, field, field_spec, field_conversion in [("", name, None, conversion), *parts]:
             if field is not None and (not field.isidentifier() or field_conversion):
                 written = field + (f"!{field_conversion}" if field_conversion else "")
