@@ -15,6 +15,7 @@ import pytest
 from airflow_provider_make.client.answers import SendResult
 from airflow_provider_make.client.async_driver import loop_pool
 from airflow_provider_make.client.errors import (
+    Action,
     MakeAuthError,
     MakeCreditError,
     MakeInvalidArgumentError,
@@ -23,9 +24,9 @@ from airflow_provider_make.client.errors import (
     MakeTrackingUnknownError,
     MakeTransportError,
     MakeValidationError,
+    action_of,
 )
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking, SmsTracking
 from airflow_provider_make.hooks.make import MakeHook
@@ -225,7 +226,7 @@ def test_unknown_tracking_id(api):
         run(lambda: async_client(api).get_tracking("abcdefghijkl15"))
 
     assert caught.value.result_code == 110
-    assert caught.value.action is Action.FAIL
+    assert action_of(caught.value) is Action.LOST
     assert len(api.requests("/apilog.php")) == 1
 
 
@@ -236,7 +237,7 @@ def test_tracking_too_early(slow_api):
     with pytest.raises(MakeTrackingNotReadyError) as caught:
         run(lambda: async_client(slow_api).get_tracking(sent.id))
     assert caught.value.result_code == 112
-    assert caught.value.action is Action.WAIT
+    assert action_of(caught.value) is Action.WAIT
 
     slow_api.advance(11)
     assert run(lambda: async_client(slow_api).get_tracking(sent.id)).id == sent.id
@@ -263,8 +264,8 @@ def test_insufficient_credit(api):
         (0, MakeServiceError, Action.RETRY),
         (111, MakeServiceError, Action.RETRY),
         (555, MakeServiceError, Action.RETRY),
-        (104, MakeInvalidArgumentError, Action.FAIL),
-        (109, MakeInvalidArgumentError, Action.FAIL),
+        (104, MakeInvalidArgumentError, Action.FIX_REQUEST),
+        (109, MakeInvalidArgumentError, Action.FIX_REQUEST),
     ],
 )
 def test_failed_answers_raise_the_same_classes(api, code, cls, action):
@@ -274,7 +275,7 @@ def test_failed_answers_raise_the_same_classes(api, code, cls, action):
 
     assert type(caught.value) is cls
     assert caught.value.result_code == code
-    assert caught.value.action is action
+    assert action_of(caught.value) is action
     assert f"result code {code}" in str(caught.value)
     assert len(api.sends()) == 1
 
@@ -286,7 +287,7 @@ def test_a_broken_send_is_not_resent(api, mode):
         run(lambda: async_client(api).sms_plus(CALLER, CALLEE, "Bonjour"))
 
     assert caught.value.may_have_been_accepted is True
-    assert caught.value.action is Action.FAIL
+    assert action_of(caught.value) is Action.UNKNOWN
     assert "may have" in str(caught.value)
     assert "accepted" in str(caught.value)
     assert len(api.requests()) == 1

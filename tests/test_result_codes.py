@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_make.client.errors import (
+    Action,
     MakeApiError,
     MakeAuthError,
     MakeCreditError,
@@ -26,8 +27,11 @@ from airflow_provider_make.client.errors import (
     MakeTrackingUnknownError,
     MakeTransportError,
     MakeValidationError,
+    action_of,
+    action_of_code,
+    error_for_code,
 )
-from airflow_provider_make.client.result_codes import RESULT_CODES, Action, Family, describe
+from airflow_provider_make.client.result_codes import RESULT_CODES, Family, describe
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking
 from airflow_provider_make.compat import AirflowException, AirflowFailException
@@ -94,7 +98,7 @@ def test_the_table_holds_every_code_of_the_document():
 
 @pytest.mark.parametrize("code", [8, 9, 18, 19, 28, 29, 38, 39, 58, 59, 78, 681, 691])
 def test_success_codes_mean_succeed(code):
-    assert describe(code).action is Action.SUCCEED
+    assert action_of_code(code) is Action.SUCCEED
 
 
 @pytest.mark.parametrize(
@@ -102,15 +106,19 @@ def test_success_codes_mean_succeed(code):
     [
         (0, Action.RETRY),
         (111, Action.RETRY),
-        (100, Action.FAIL),
-        *[(code, Action.FAIL) for code in range(101, 111)],
+        (100, Action.FIX_REQUEST),
+        (101, Action.FIX_ACCOUNT),
+        (102, Action.FIX_ACCOUNT),
+        *[(code, Action.FIX_REQUEST) for code in range(103, 110)],
+        (110, Action.LOST),
         (112, Action.WAIT),
         (555, Action.RETRY),
     ],
 )
 def test_failure_codes_map_to_the_projects_actions(code, action):
     # Spec decision 11.
-    assert describe(code).action is action
+    assert action_of_code(code) is action
+    assert action_of(error_for_code(code, "makeSms+")) is action
 
 
 # ----------------------------------------------------------------------------- success
@@ -120,7 +128,7 @@ def test_failure_codes_map_to_the_projects_actions(code, action):
 def test_accepted_sends_return_their_success_code(api, client, name):
     result = SENDS[name](client)
 
-    assert describe(result.result_code).action is Action.SUCCEED
+    assert action_of_code(result.result_code) is Action.SUCCEED
     assert result.result_code in result.kind.success_codes
     assert api.sends()[0]["result_code"] == result.result_code
 
@@ -137,7 +145,7 @@ def test_service_side_failures_on_sends(api, client, hook, code, name):
 
     error = caught.value
     assert error.result_code == code
-    assert error.action is Action.RETRY
+    assert action_of(error) is Action.RETRY
     assert f"result code {code}" in str(error)
     assert describe(code).meaning in str(error)
     assert len(api.sends()) == 1  # not repeated: the answer said failed
@@ -195,7 +203,7 @@ def test_invalid_argument_codes(api, client, hook, code, name, argument, meaning
     assert not isinstance(error, MakeValidationError)  # the API refused it, not the checks
     assert error.result_code == code
     assert error.argument == argument
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_REQUEST
     message = str(error)
     assert f"result code {code}" in message
     assert meaning in message
@@ -220,7 +228,7 @@ def test_wrong_password_is_an_auth_error(api, monkeypatch):
 
     error = caught.value
     assert error.result_code == 101
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_ACCOUNT
     assert "result code 101" in str(error)
     assert "wrong login or password" in str(error)
     assert api.requests()[0]["result_code"] == 101
@@ -249,7 +257,7 @@ def test_insufficient_credit(api, monkeypatch):
 
     error = caught.value
     assert error.result_code == 102
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_ACCOUNT
     assert "result code 102" in str(error)
     assert "insufficient credit" in str(error)
     assert api.credits_of(POOR_LOGIN) == 3
@@ -270,7 +278,7 @@ def test_unknown_tracking_id(api, client, hook):
 
     error = caught.value
     assert error.result_code == 110
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.LOST
     assert "result code 110" in str(error)
     assert "unknown tracking id" in str(error)
     assert "one month" in str(error)
@@ -302,7 +310,7 @@ def test_tracking_too_early_then_available(slow_api, monkeypatch):
 
         error = caught.value
         assert error.result_code == 112
-        assert error.action is Action.WAIT
+        assert action_of(error) is Action.WAIT
         assert "result code 112" in str(error)
         assert "10 seconds" in str(error)
 
@@ -332,7 +340,7 @@ def test_an_unknown_code_is_a_service_error(api, client, hook, code):
         client.ring(CALLER, CALLEE)
 
     assert caught.value.result_code == code
-    assert caught.value.action is Action.RETRY
+    assert action_of(caught.value) is Action.RETRY
     assert f"result code {code}" in str(caught.value)
     assert "does not list" in str(caught.value)
 
@@ -385,7 +393,7 @@ def test_success_answer_with_another_kinds_code_fails_the_task(api, monkeypatch)
         hook.close()
 
     assert len(api.sends()) == 1  # the call was placed and charged
-    assert caught.value.action is Action.FAIL
+    assert action_of(caught.value) is Action.UNKNOWN
     assert isinstance(caught.value, AirflowFailException)
 
 

@@ -44,6 +44,7 @@ class _Watch:
     deadline: float
     sock: socket.socket | None = None
     fired: bool = False
+    written: bool = False  # the request began to be written (after any connect and TLS handshake)
 
 
 class _Watchdog:
@@ -81,13 +82,16 @@ class _Watchdog:
         with self._wake:
             self._watches.discard(watch)
 
-    def note(self, sock: socket.socket | None) -> None:
-        """Record the socket the calling thread's exchange is using (called by the connections)."""
+    def note(self, sock: socket.socket | None, *, writing: bool = False) -> None:
+        """Record the socket the calling thread's exchange is using, and whether the request
+        is being written on it (called by the connections)."""
         watch = getattr(self.current, "watch", None)
-        if watch is not None and sock is not None:
-            watch.sock = sock
-            if watch.fired:  # the deadline passed while connecting
-                _shut(sock)
+        if watch is not None:
+            watch.written |= writing
+            if sock is not None:
+                watch.sock = sock
+                if watch.fired:  # the deadline passed while connecting
+                    _shut(sock)
 
     def _run(self) -> None:
         idle_since = time.monotonic()
@@ -120,7 +124,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        WATCHDOG.note(self.sock)
+        # An https:// connection (or a proxy's tunnel) is open and its handshake done by now.
+        WATCHDOG.note(self.sock, writing=True)
         super().request(*args, **kwargs)
 
 
@@ -185,17 +190,9 @@ class MakeClient:
 
     def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        steps = pipeline.exchange(call, self.settings)
-        step = next(steps)
-        while isinstance(step, Transmit):
-            step = steps.send(self._transmit(step))
-        return step.value
+        return pipeline.drive(call, self.settings, self._transmit)
 
     def _transmit(self, step: Transmit) -> Answer | Failure:
-        if step.wait:
-            time.sleep(step.wait)
-        if step.deadline <= time.monotonic():
-            return Failure(Cause.DEADLINE)
         timeout = (self.settings.connect_timeout, step.read_timeout(self.settings))
         url = pipeline.build_url(self.settings, step.call)
         watch = WATCHDOG.watch(step.deadline)
@@ -209,13 +206,13 @@ class MakeClient:
                         break
                 return answer
         except (HTTPError, HTTPException, OSError, ValueError) as exc:  # requests', or urllib3's mid-body
-            failure = Failure(_cause(exc), type(exc).__name__)
+            failure = pipeline.failure_of(exc, _cause(exc), written=watch.written)
         except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
             raise exc.with_traceback(None) from None
         finally:
             url = response = None  # type: ignore[assignment]  # ours (and the response's) too
             WATCHDOG.release(watch)
-        return Failure(Cause.DEADLINE) if watch.fired else failure
+        return Failure(Cause.DEADLINE, written=watch.written) if watch.fired else failure
 
 
 def _cause(exc: Exception) -> Cause:
@@ -225,7 +222,7 @@ def _cause(exc: Exception) -> Cause:
 
     if isinstance(exc, requests.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError):  # its chain does not reach the ssl.SSLError
         return Cause.TLS
     if isinstance(exc, requests.ReadTimeout):
         return Cause.READ_TIMEOUT
