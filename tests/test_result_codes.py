@@ -11,6 +11,7 @@ hook (which Airflow exception: fail at once, or let the task's retries apply).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -418,3 +419,34 @@ def test_every_failure_code_says_what_to_do() -> None:
     """Every failure's message ends with a hint: a code added without one would show '()'."""
     for code, row in RESULT_CODES.items():
         assert row.family is Family.ACCEPTED or row.hint, f"result code {code} has no hint"
+
+
+#: What the documentation's table says a task does, for each action.
+EFFECT = {
+    Action.SUCCEED: "accepted: the task goes on",
+    Action.FIX_REQUEST: "fails at once, no retry (fix the request)",
+    Action.FIX_ACCOUNT: "fails at once, no retry (fix the account)",
+    Action.RETRY: "fails this try; retries apply",
+    Action.WAIT: "keeps waiting",
+    Action.LOST: "fails at once, no retry (waiting cannot help)",
+}
+
+
+def documented_table() -> str:
+    """The table docs/result_codes.rst must hold: an RST simple table, read as is on GitHub."""
+    rows = [("code", "meaning", "what the task does", "hint (in the error message)")]
+    for code in sorted(RESULT_CODES):
+        row = RESULT_CODES[code]
+        rows.append((str(code), row.meaning, EFFECT[action_of_code(code)], row.hint))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    rule = "  ".join("=" * width for width in widths)
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule])
+
+
+def test_the_documentation_shows_this_table() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "result_codes.rst").read_text()
+    expected = documented_table()
+    assert expected in page, f"docs/result_codes.rst must hold this table:\n{expected}"
