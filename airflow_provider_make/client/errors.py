@@ -137,9 +137,8 @@ class MakeConfigurationError(MakeError):
     family = Family.CONFIGURATION
 
 
-#: What is done about each family of the result-code table (spec decision 11).
+#: What is done about each failed family of the result-code table (spec decision 11).
 _ACTION_OF_FAMILY = {
-    Family.ACCEPTED: Action.SUCCEED,
     Family.AUTH: Action.FIX_ACCOUNT,
     Family.CREDIT: Action.FIX_ACCOUNT,
     Family.CONFIGURATION: Action.FIX_ACCOUNT,
@@ -163,11 +162,6 @@ def action_of(error: BaseException) -> Action:
     if isinstance(error, MakeError):
         return _ACTION_OF_FAMILY[error.family]
     return Action.UNKNOWN
-
-
-def action_of_code(result_code: int) -> Action:
-    """What is done when the API answers ``result_code`` (accepted codes: ``SUCCEED``)."""
-    return _ACTION_OF_FAMILY[describe(result_code).family]
 
 
 _CLASSES: tuple[type[MakeError], ...] = (
