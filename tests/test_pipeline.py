@@ -184,19 +184,7 @@ def test_reads_are_retried_after_a_dropped_connection(api, http_logs, driver: st
 
 
 @pytest.mark.parametrize("mode", ["tls_garbage", "tls_close"])
-@pytest.mark.parametrize(
-    "driver",
-    [
-        "sync",
-        "async",
-        pytest.param(
-            "campaign",
-            marks=pytest.mark.xfail(
-                strict=True, reason="campaign/transport.py does not use pipeline.failure_of yet"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("driver", DRIVERS)
 def test_a_failed_tls_handshake_sent_nothing_so_it_is_retried(
     hostile: HostileServer, driver: str, mode: str
 ) -> None:

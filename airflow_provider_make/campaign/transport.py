@@ -189,9 +189,11 @@ class CampaignTransport:
             if loop.time() >= deadline:
                 return Failure(Cause.DEADLINE)
             connecting = phases[0] in (_Phase.CONNECT, _Phase.HANDSHAKE)
-            return Failure(Cause.CONNECT_TIMEOUT if connecting else Cause.READ_TIMEOUT)
+            return Failure(
+                Cause.CONNECT_TIMEOUT if connecting else Cause.READ_TIMEOUT, written=not connecting
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is a Failure; only its class name is kept
-            return Failure(_cause(exc, phases[0]), type(exc).__name__)
+            return pipeline.failure_of(exc, _cause(exc, phases[0]), written=phases[0] >= _Phase.WRITE)
         finally:
             url = target = ""  # even a cancellation must not leave the URL in a traceback frame
             if connection is not None:
@@ -204,10 +206,8 @@ class CampaignTransport:
 
 
 def _cause(exc: Exception, phase: int) -> Cause:
-    """What an exception of the transport says happened (TLS failures as in the other drivers)."""
+    """What an exception of the transport says happened (TLS: pipeline.failure_of, as in every driver)."""
     if phase == _Phase.HANDSHAKE:
-        return Cause.TLS
-    if pipeline.is_tls_failure(exc):
         return Cause.TLS
     if phase == _Phase.CONNECT:
         return Cause.CONNECT if isinstance(exc, OSError) else Cause.OTHER

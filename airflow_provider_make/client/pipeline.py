@@ -122,12 +122,12 @@ def failure_of(exc: BaseException, cause: Cause, *, written: bool) -> Failure:
     is a failed handshake when nothing was written yet (retrying is safe), else a broken
     TLS connection (the request may have been accepted).
     """
-    if cause in (Cause.TLS, Cause.TLS_HANDSHAKE) or is_tls_failure(exc):
+    if cause in (Cause.TLS, Cause.TLS_HANDSHAKE) or _is_tls_failure(exc):
         cause = Cause.TLS if written else Cause.TLS_HANDSHAKE
     return Failure(cause, type(exc).__name__, written=written and cause.reached)
 
 
-def is_tls_failure(exc: BaseException) -> bool:
+def _is_tls_failure(exc: BaseException) -> bool:
     """Whether an ``ssl.SSLError`` is ``exc`` or in its chain of causes."""
     import ssl
 
