@@ -103,13 +103,7 @@ class CampaignTransport:
 
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        steps = pipeline.exchange(call, self.settings)
-        step = next(steps)
-        while isinstance(step, Transmit):
-            if step.wait:
-                await asyncio.sleep(step.wait)
-            step = steps.send(await self._transmit(step))
-        return step.value
+        return await pipeline.adrive(call, self.settings, self._transmit)
 
     async def aclose(self) -> None:
         """Close the idle connections."""
@@ -130,9 +124,7 @@ class CampaignTransport:
 
     async def _transmit(self, step: Transmit) -> Answer | Failure:
         h11 = self._h11
-        remaining = step.deadline - time.monotonic()
-        if remaining <= 0:
-            return Failure(Cause.DEADLINE)
+        remaining = step.deadline - time.monotonic()  # above 0: pipeline.adrive checked
         loop = asyncio.get_running_loop()
         deadline = loop.time() + remaining
         read_timeout = step.read_timeout(self.settings)
@@ -187,7 +179,7 @@ class CampaignTransport:
             return answer
         except TimeoutError:
             if loop.time() >= deadline:
-                return Failure(Cause.DEADLINE)
+                return Failure(Cause.DEADLINE, written=phases[0] >= _Phase.WRITE)
             connecting = phases[0] in (_Phase.CONNECT, _Phase.HANDSHAKE)
             return Failure(
                 Cause.CONNECT_TIMEOUT if connecting else Cause.READ_TIMEOUT, written=not connecting
