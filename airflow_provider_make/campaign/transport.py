@@ -216,9 +216,4 @@ def applies(settings: ClientSettings) -> bool:
         return False  # asyncio.timeout
     if urlsplit(settings.base_url).scheme not in ("http", "https"):
         return False
-    if settings.may_use_proxy:
-        import urllib.request
-
-        if urllib.request.getproxies():
-            return False  # httpx knows proxies (and NO_PROXY)
-    return True
+    return not settings.proxy_named  # httpx knows proxies (and NO_PROXY)

@@ -59,7 +59,7 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._watches: set[_Watch] = set()
-        self._wake = threading.Condition()
+        self._watches_changed = threading.Condition()  # guards _watches; wakes a sleeping thread
         self._thread: threading.Thread | None = None
         self._sleeping = False
         self.current = threading.local()
@@ -68,18 +68,18 @@ class _Watchdog:
         """Start watching the calling thread's exchange, until :meth:`release`."""
         watch = _Watch(deadline)
         self.current.watch = watch
-        with self._wake:
+        with self._watches_changed:
             self._watches.add(watch)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="make-deadlines", daemon=True)
                 self._thread.start()
             elif self._sleeping:
-                self._wake.notify()
+                self._watches_changed.notify()
         return watch
 
     def release(self, watch: _Watch) -> None:
         self.current.watch = None
-        with self._wake:
+        with self._watches_changed:
             self._watches.discard(watch)
 
     def note(self, sock: socket.socket | None, *, writing: bool = False) -> None:
@@ -96,7 +96,7 @@ class _Watchdog:
     def _run(self) -> None:
         idle_since = time.monotonic()
         while True:
-            with self._wake:
+            with self._watches_changed:
                 now = time.monotonic()
                 if self._watches:
                     idle_since = now
@@ -106,7 +106,7 @@ class _Watchdog:
                         if watch.sock is not None:
                             _shut(watch.sock)
                 self._sleeping = now - idle_since > self.IDLE_BEFORE_SLEEP
-                self._wake.wait(None if self._sleeping else self.TICK)
+                self._watches_changed.wait(None if self._sleeping else self.TICK)
 
 
 def _shut(sock: socket.socket) -> None:
