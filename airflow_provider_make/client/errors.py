@@ -164,20 +164,6 @@ def action_of(error: BaseException) -> Action:
     return Action.UNKNOWN
 
 
-_CLASSES: tuple[type[MakeError], ...] = (
-    MakeError,
-    MakeApiError,
-    MakeAuthError,
-    MakeCreditError,
-    MakeInvalidArgumentError,
-    MakeValidationError,
-    MakeTrackingNotReadyError,
-    MakeTrackingUnknownError,
-    MakeServiceError,
-    MakeTransportError,
-    MakeConfigurationError,
-)
-_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 #: The class raised for each family a failed answer's result code can have.
 _CLASS_OF_FAMILY: dict[Family, type[MakeApiError]] = {
     Family.AUTH: MakeAuthError,
@@ -187,6 +173,14 @@ _CLASS_OF_FAMILY: dict[Family, type[MakeApiError]] = {
     Family.TRACKING_UNKNOWN: MakeTrackingUnknownError,
     Family.SERVICE: MakeServiceError,
 }
+_OTHER_CLASSES: tuple[type[MakeError], ...] = (
+    MakeError,
+    MakeApiError,
+    MakeValidationError,
+    MakeTransportError,
+    MakeConfigurationError,
+)
+_BY_NAME = {cls.__name__: cls for cls in (*_OTHER_CLASSES, *_CLASS_OF_FAMILY.values())}
 _EXTRAS = ("result_code", "request", "argument", "may_have_been_accepted")
 
 
