@@ -11,7 +11,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # autodoc imports the package, hence Airflow: keep Airflow from creating files in the
