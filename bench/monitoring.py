@@ -31,7 +31,7 @@ from bench.sandbox_process import sandbox_process
 ROOT = Path(__file__).resolve().parent.parent
 SINGLES = 2_000
 CAMPAIGNS, CAMPAIGN_ROWS = 10, 10_000
-ADMIN_PASSWORD = "bench-admin"
+ADMIN_PASSWORD = "bench-admin"  # noqa: S105 - a throwaway home's user
 LOGIN, PASSWORD = "bench@example.com", "bench-password"
 ENTRY_POINT = "airflow_provider_make.monitoring.entry_point:MakePlugin"
 
@@ -44,8 +44,8 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "bench"),
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         PYTHONPATH=os.pathsep.join([str(home / "entry_point"), str(ROOT)]),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -97,7 +97,8 @@ with create_session() as session:
         value = {"id": f"id{n}", "monitor": {"version": 1, "identity": who, "attempts": [attempt]}}
         session.add(Variable(key=key(dag, who["run_id"], "make_request"), val=json.dumps(value)))
     for c in range(campaigns):
-        who = {"dag_id": "campaigns", "run_id": f"run_{c}", "task_id": "send", "map_index": -1, "try_number": 1}
+        who = {"dag_id": "campaigns", "run_id": f"run_{c}", "task_id": "send", "map_index": -1,
+               "try_number": 1}
         chunk_rows = 128
         for number in range(-(-rows_each // chunk_rows)):
             base = number * chunk_rows
@@ -179,7 +180,9 @@ def api_latency(home: Path, samples: int) -> dict[str, float]:
             "requests (newest 100)": "/make/api/v1/requests",
             "requests (kind=sms, 1000)": "/make/api/v1/requests?kind=sms&limit=1000",
             "summary (30 days)": "/make/api/v1/summary?days=30",
-            "campaign rows (offset 5000, 1000)": "/make/api/v1/campaigns/campaigns/run_0/send/-1/rows?offset=5000&limit=1000",
+            "campaign rows (offset 5000, 1000)": (
+                "/make/api/v1/campaigns/campaigns/run_0/send/-1/rows?offset=5000&limit=1000"
+            ),
             "page": "/make/",
         }
         _, body = request(base + paths["requests (newest 100)"], token)  # builds the app
@@ -242,14 +245,16 @@ def main() -> None:
             raise RuntimeError(populate.stderr[-3000:])
         figures = api_latency(home, options.samples)
         print(
-            f"API with {SINGLES} single requests and {CAMPAIGNS * CAMPAIGN_ROWS} campaign rows recorded, p95 of {options.samples}:"
+            f"API with {SINGLES} single requests and {CAMPAIGNS * CAMPAIGN_ROWS} campaign rows recorded, "
+            f"p95 of {options.samples}:"
         )
         for name, seconds in figures.items():
             print(f"  {name:<36} {seconds * 1000:7.0f} ms{'  (over 1 s!)' if seconds >= 1 else ''}")
         plain, recorded = recording_cost(home, options.latency, options.rounds)
     print(
         f"a send {options.latency * 1000:.0f} ms away with its two durable writes: {plain:.1f} ms, "
-        f"with the monitoring record in them: {recorded:.1f} ms ({(recorded / plain - 1) * 100:+.1f}%, median of {options.rounds})"
+        f"with the monitoring record in them: {recorded:.1f} ms ({(recorded / plain - 1) * 100:+.1f}%, "
+        f"median of {options.rounds})"
     )
 
 

@@ -46,9 +46,8 @@ def measure(**context: Any) -> None:
         request = hook.send(call).to_dict()
         record.answer(request, {**request, "fingerprint": "fingerprint"}, hook.tracking_url(request["id"]))
         recorded.append(time.perf_counter() - start)
-    print(
-        f"RECORDING plain={statistics.median(plain) * 1000:.2f} recorded={statistics.median(recorded) * 1000:.2f}"
-    )
+    plain_ms, recorded_ms = statistics.median(plain) * 1000, statistics.median(recorded) * 1000
+    print(f"RECORDING plain={plain_ms:.2f} recorded={recorded_ms:.2f}")
 
 
 with DAG(dag_id="monitoring_recording_cost", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
