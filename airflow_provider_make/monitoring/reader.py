@@ -74,6 +74,43 @@ def _parse(text: str | None) -> dict[str, Any] | None:
     return value
 
 
+def _decrypted(text: str, encrypted: bool) -> str | None:
+    """A Variable's stored text in clear, as Airflow's model decrypts it (None if it cannot)."""
+    if not encrypted:
+        return text
+    from airflow.models.crypto import get_fernet
+
+    try:
+        return str(get_fernet().decrypt(text.encode()).decode())
+    except Exception:  # noqa: BLE001 - as Airflow's model: a value it cannot decrypt is skipped
+        return None
+
+
+class _ParsedValues:
+    """Stored texts already decrypted and parsed, so that a page costs one query, not 2,000 decryptions.
+
+    A record is parsed again only when its stored text changes (every write does; a Fernet
+    token differs each time). Reading the texts through columns, not the Variable model,
+    also keeps every record out of the log masker's patterns (the model adds each value
+    it loads).
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, Any] | None] = {}
+
+    def read(self, texts: list[tuple[str, bool]]) -> list[dict[str, Any] | None]:
+        known: dict[str, dict[str, Any] | None] = self._values
+        fresh: dict[str, dict[str, Any] | None] = {}
+        for text, encrypted in texts:
+            fresh[text] = known[text] if text in known else _parse(_decrypted(text, encrypted))
+        self._values = fresh  # only what is stored now: bounded by the records
+        return [fresh[text] for text, _ in texts]
+
+
+_variable_values = _ParsedValues()
+_state_store_values = _ParsedValues()
+
+
 def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
 
@@ -83,12 +120,15 @@ def _variable_records(session: Session) -> Iterator[Stored]:
     from sqlalchemy import or_, select
 
     wanted = or_(*(Variable.key.like(f"%\\_\\_{_escaped(key)}", escape="\\") for key in RECORD_KEYS))
-    query = select(Variable).where(Variable.key.like(f"{_escaped(VARIABLE_PREFIX)}%", escape="\\"), wanted)
-    for variable in session.scalars(query):
-        value = _parse(variable.val)
+    mine = Variable.key.like(f"{_escaped(VARIABLE_PREFIX)}%", escape="\\")
+    rows = session.execute(
+        select(Variable.key, Variable._val, Variable.is_encrypted).where(mine, wanted)
+    ).all()
+    values = _variable_values.read([(text, bool(encrypted)) for _, text, encrypted in rows])
+    for (name, _, _), value in zip(rows, values, strict=True):
         if value is not None:
-            key = next(key for key in RECORD_KEYS if variable.key.endswith("__" + key))
-            yield Stored(value, variable.key[: -len(key)])
+            key = next(key for key in RECORD_KEYS if name.endswith("__" + key))
+            yield Stored(value, name[: -len(key)])
 
 
 def _task_state_model() -> Any:
@@ -106,8 +146,8 @@ def _state_store_records(session: Session) -> Iterator[Stored]:
         return
     from sqlalchemy import select
 
-    for text in session.scalars(select(model.value).where(model.key.in_(RECORD_KEYS))):
-        value = _parse(text)
+    texts = session.scalars(select(model.value).where(model.key.in_(RECORD_KEYS))).all()
+    for value in _state_store_values.read([(text, False) for text in texts]):
         if value is not None:
             yield Stored(value, None)
 
@@ -138,6 +178,7 @@ def _request_rows(stored: Stored) -> Iterator[dict[str, Any]]:
             "cost": counts.get("cost", 0),
             "credits": record.get("credits"),
             "sent_at": record.get("started_at"),
+            "answered_at": record.get("updated_at"),
             "finished_at": None if record.get("running") else record.get("updated_at"),
             "recipients": [],
             "counts": counts,
@@ -156,6 +197,7 @@ def _request_rows(stored: Stored) -> Iterator[dict[str, Any]]:
             "cost": attempt.get("cost") if attempt.get("state") in (ACCEPTED, FINISHED) else 0,
             "credits": attempt.get("credits"),
             "sent_at": attempt.get("sent_at"),
+            "answered_at": attempt.get("answered_at"),
             "finished_at": attempt.get("finished_at"),
             "recipients": attempt.get("recipients", []),
         }
@@ -207,12 +249,13 @@ def summary(rows: list[dict[str, Any]], days: int, now: datetime) -> dict[str, A
     )
     balance: dict[str, Any] = {"value": None, "at": None}
     trend: dict[str, int] = {}
-    for row in reversed(rows):  # oldest first: the last balance of a day wins
+    with_credits = [row for row in rows if row["credits"] is not None and row["answered_at"]]
+    for row in sorted(with_credits, key=lambda row: str(row["answered_at"])):  # the day's last balance wins
+        balance = {"value": row["credits"], "at": row["answered_at"]}
+        if row["answered_at"][:10] >= start:
+            trend[row["answered_at"][:10]] = row["credits"]
+    for row in rows:
         day = (row["sent_at"] or "")[:10]
-        if row["credits"] is not None and row["sent_at"]:
-            balance = {"value": row["credits"], "at": row["sent_at"]}
-            if day >= start:
-                trend[day] = row["credits"]
         if day < start:
             continue
         total = totals[(day, row["dag_id"])]
@@ -260,10 +303,10 @@ def _sibling(session: Session, campaign: Stored, key: str) -> Any:
         from airflow.models.variable import Variable
         from sqlalchemy import select
 
-        variable = session.scalars(
-            select(Variable).where(Variable.key == campaign.variable_prefix + key)
+        found = session.execute(
+            select(Variable._val, Variable.is_encrypted).where(Variable.key == campaign.variable_prefix + key)
         ).first()
-        text = variable.val if variable is not None else None
+        text = _decrypted(found[0], bool(found[1])) if found is not None else None
     else:
         from sqlalchemy import select
 
