@@ -10,6 +10,7 @@ extra links of a real run (``.../taskInstances/{task_id}/links``) and the provid
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -91,18 +92,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+@contextlib.contextmanager
+def _running_api_server(
+    airflow_home: AirflowHome, folder: Path, base_path: str = "", **settings: str
+) -> Iterator[ApiServer]:
+    """An ``airflow api-server`` on a free loopback port (under ``base_path``), an admin logged in."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("api_server") / "api-server.log"
-    shim = plugin_entry_point_path(tmp_path_factory.mktemp("plugin_entry_point"))
-    passwords = log.parent / "passwords.json"  # the simple auth manager's users log in with these
+    log = folder / "api-server.log"
+    shim = plugin_entry_point_path(folder / "plugin_entry_point")
+    passwords = folder / "passwords.json"  # the simple auth manager's users log in with these
     passwords.write_text(json.dumps({"admin": ADMIN_PASSWORD}))
+    url = f"http://127.0.0.1:{port}{base_path}"
     env = airflow_home.env(
-        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
         PYTHONPATH=os.pathsep.join(path for path in (shim, os.environ.get("PYTHONPATH", "")) if path),
+        **({"AIRFLOW__API__BASE_URL": url} if base_path else {}),
+        **settings,
     )
     command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
     command += ["--host", "127.0.0.1"]
@@ -110,7 +116,7 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
         process = subprocess.Popen(
             command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    server = ApiServer(url, log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -132,6 +138,13 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    folder = tmp_path_factory.mktemp("api_server")
+    with _running_api_server(airflow_home, folder, AIRFLOW__CORE__TEST_CONNECTION="Enabled") as server:
+        yield server
 
 
 def _no_password(text: str) -> None:
@@ -439,3 +452,18 @@ def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str,
         api_server, f"/make/campaigns/monitoring_sends/{run}/campaign_variable/-1", api_server.token
     )
     assert status == 200 and "id49" in html and "300" in html
+
+
+def test_the_page_under_a_base_url(
+    airflow_home: AirflowHome, monitored: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``[api] base_url`` with a path: the app is under it, and the UI's base takes ``make/`` there."""
+    folder = tmp_path_factory.mktemp("api_server_base_url")
+    with _running_api_server(airflow_home, folder, base_path="/airflow") as server:
+        status, html = _raw(server, "/make/?dag_id=monitoring_sends", server.token)
+        assert status == 200
+        assert all(tracking_id in html for tracking_id in monitored["ids"])
+        assert _raw(server, "/make/api/v1/requests", None)[0] == 401
+        assert server.get("/make/api/v1/requests?dag_id=monitoring_sends")["total_entries"] >= 4
+        status, ui = _raw(server, "/plugin/make", None)  # the UI's page, whose frame loads make/
+        assert status == 200 and '<base href="/airflow/"' in ui
