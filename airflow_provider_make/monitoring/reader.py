@@ -45,6 +45,8 @@ class Stored:
     value: dict[str, Any]
     #: The Variable key prefix of the task instance (3.1/3.2), or None for task_state_store rows.
     variable_prefix: str | None
+    #: A campaign recorded as running whose task is no longer running (its worker died).
+    stopped: bool = False
 
     @property
     def record(self) -> dict[str, Any]:
@@ -152,9 +154,42 @@ def _state_store_records(session: Session) -> Iterator[Stored]:
             yield Stored(value, None)
 
 
+#: Task instance states in which a campaign may still be sending (or resume, on a retry).
+ACTIVE_STATES = (
+    "running",
+    "deferred",
+    "queued",
+    "scheduled",
+    "up_for_retry",
+    "up_for_reschedule",
+    "restarting",
+)
+
+
+def _stopped(session: Session, stored: list[Stored]) -> list[Stored]:
+    """``stored``, with the campaigns recorded as running whose task instance has stopped marked so."""
+    running = [item for item in stored if item.is_campaign and item.record.get("running")]
+    if not running:
+        return stored
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import and_, or_, select
+
+    names = ("dag_id", "run_id", "task_id", "map_index")
+    wanted = or_(
+        *(and_(*(getattr(TaskInstance, name) == item.identity[name] for name in names)) for item in running)
+    )
+    query = select(*(getattr(TaskInstance, name) for name in names), TaskInstance.state).where(wanted)
+    active = {tuple(row[:4]) for row in session.execute(query) if row[4] in ACTIVE_STATES}
+    stopped = {id(item) for item in running if tuple(item.identity[name] for name in names) not in active}
+    return [
+        Stored(item.value, item.variable_prefix, stopped=True) if id(item) in stopped else item
+        for item in stored
+    ]
+
+
 def load(session: Session) -> list[Stored]:
     """Every durable value that carries a monitoring record, from both stores."""
-    return [*_variable_records(session), *_state_store_records(session)]
+    return _stopped(session, [*_variable_records(session), *_state_store_records(session)])
 
 
 # ----------------------------------------------------------------------------- requests
@@ -172,7 +207,7 @@ def _request_rows(stored: Stored) -> Iterator[dict[str, Any]]:
             "kind": "campaign",
             "tracking_id": None,
             "tracking_url": None,
-            "state": "running" if record.get("running") else FINISHED,
+            "state": (UNKNOWN if stored.stopped else "running") if record.get("running") else FINISHED,
             "result_code": None,
             "reason": None,
             "cost": counts.get("cost", 0),
