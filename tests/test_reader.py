@@ -205,3 +205,42 @@ def test_retention_purges_what_is_older(recorded: Recorded) -> None:
         left = session.execute(text("select count(*) from variable where key like 'make%'")).scalar()
         assert left == 0  # the campaign's chunks went with it
         session.rollback()
+
+
+def test_days_left_come_from_the_last_7_days_whatever_the_window() -> None:
+    now = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)
+
+    def row(day: int, cost: int, credits: int) -> dict[str, Any]:
+        at = f"2026-01-{day:02d}T08:00:00.000Z"
+        return {
+            "dag_id": "alerts",
+            "kind": "sms",
+            "state": "accepted",
+            "cost": cost,
+            "credits": credits,
+            "sent_at": at,
+            "answered_at": at,
+        }
+
+    rows = [row(31, 70, 700), row(26, 70, 770), row(10, 1000, 840)]  # newest first
+    for days in (1, 30):
+        summary = reader.summary(rows, days, now)
+        assert summary["credits"] == {
+            "value": 700,
+            "at": "2026-01-31T08:00:00.000Z",
+            "days_left": 35.0,  # 700 / (140 / 7)
+            "trend": [
+                {"day": d, "value": v}
+                for d, v in (
+                    [("2026-01-31", 700)]
+                    if days == 1
+                    else [("2026-01-10", 840), ("2026-01-26", 770), ("2026-01-31", 700)]
+                )
+            ],
+        }
+    assert [day["day"] for day in reader.summary(rows, 30, now)["days"]] == [
+        "2026-01-31",
+        "2026-01-26",
+        "2026-01-10",
+    ]
+    assert [day["day"] for day in reader.summary(rows, 1, now)["days"]] == ["2026-01-31"]

@@ -303,7 +303,7 @@ def summary(rows: list[dict[str, Any]], days: int, now: datetime) -> dict[str, A
         else:
             total[ACCEPTED if row["state"] == FINISHED else row["state"]] += 1
     week = (now - timedelta(days=6)).date().isoformat()
-    spent_week = sum(total["cost"] for (day, _), total in totals.items() if day >= week)
+    spent_week = sum(row["cost"] or 0 for row in rows if (row["sent_at"] or "")[:10] >= week)  # any ``days``
     days_left = None
     if balance["value"] is not None and spent_week:
         days_left = round(balance["value"] / (spent_week / 7), 1)
