@@ -350,10 +350,12 @@ def test_the_api_server_log_holds_no_password(api_server: ApiServer) -> None:
 # ----------------------------------------------------------------------------- the make page
 
 
-def _raw(api_server: ApiServer, path: str, token: str | None) -> tuple[int, str]:
+def _raw(api_server: ApiServer, path: str, token: str | None, cookie: str | None = None) -> tuple[int, str]:
     request = urllib.request.Request(api_server.url + path)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    if cookie:  # what the UI's frame sends: the token in the UI's cookie
+        request.add_header("Cookie", f"_token={cookie}")
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
             return answer.status, answer.read().decode()
@@ -440,7 +442,7 @@ def test_summary_and_campaign_rows(api_server: ApiServer, monitored: dict[str, A
 
 
 def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str, Any]) -> None:
-    status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", api_server.token)
+    status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", None, cookie=api_server.token)
     assert status == 200
     for tracking_id in monitored["ids"]:
         assert tracking_id in html
