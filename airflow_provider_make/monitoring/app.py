@@ -18,14 +18,13 @@ from fastapi.responses import HTMLResponse
 
 from airflow_provider_make.monitoring import page, reader
 from airflow_provider_make.monitoring.auth import readable_dag_ids, user_dependency
-from airflow_provider_make.monitoring.records import KINDS
+from airflow_provider_make.monitoring.records import KINDS, STATES
 
 #: At most one retention purge per process per interval (seconds).
 PURGE_INTERVAL = 3600.0
 MAX_LIMIT = 1000
 #: Rows per page on the HTML page.
 PAGE_ROWS = 50
-STATES = ("accepted", "finished", "refused", "unknown", "running")
 
 
 def retention_days() -> int:

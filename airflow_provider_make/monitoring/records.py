@@ -33,9 +33,10 @@ if TYPE_CHECKING:
 MONITOR = "monitor"
 #: Bumped when the record's layout changes; the reader skips versions it does not know.
 VERSION = 1
-#: The states a request is listed with (``unknown``: its intent was kept, its answer never was).
-ACCEPTED, FINISHED, REFUSED, UNKNOWN = "accepted", "finished", "refused", "unknown"
-STATES = (ACCEPTED, FINISHED, REFUSED, UNKNOWN)
+#: The states a request is listed with (``unknown``: its intent was kept, its answer never was;
+#: ``running``: a campaign still sending).
+ACCEPTED, FINISHED, REFUSED, UNKNOWN, RUNNING = "accepted", "finished", "refused", "unknown", "running"
+STATES = (ACCEPTED, FINISHED, REFUSED, UNKNOWN, RUNNING)
 #: The kinds the page and the API name (``+`` is awkward in a URL's query string).
 KINDS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus", "campaign")
 
