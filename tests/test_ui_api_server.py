@@ -2,7 +2,7 @@
 
 One api-server runs for the module, in the session's Airflow home (the same sqlite
 database ``airflow dags test`` writes to), with ``[core] test_connection = Enabled`` and
-the simple auth manager's "everyone is admin" mode, so a token is one GET away. The
+the simple auth manager with one admin user, who logs in as the UI does. The
 tests read what the UI reads: the connection form (``/ui/connections/hook_meta``), the
 Test button (``POST /api/v2/connections/test``, and ``airflow connections test``), the
 extra links of a real run (``.../taskInstances/{task_id}/links``) and the providers list.
@@ -10,6 +10,7 @@ extra links of a real run (``.../taskInstances/{task_id}/links``) and the provid
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,7 +34,8 @@ from airflow_provider_make.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
-from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
+from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, TEST_DAGS, AirflowHome, Sandbox
+from tests.helpers import plugin_entry_point_path
 
 # One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
@@ -42,6 +44,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
 #: imports all of Airflow and the providers).
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
+ADMIN_PASSWORD = "admin-password"
 
 
 def _free_port() -> int:
@@ -89,13 +92,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+@contextlib.contextmanager
+def _running_api_server(
+    airflow_home: AirflowHome, folder: Path, base_path: str = "", **settings: str
+) -> Iterator[ApiServer]:
+    """An ``airflow api-server`` on a free loopback port (under ``base_path``), an admin logged in."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("api_server") / "api-server.log"
+    log = folder / "api-server.log"
+    shim = plugin_entry_point_path(folder / "plugin_entry_point")
+    passwords = folder / "passwords.json"  # the simple auth manager's users log in with these
+    passwords.write_text(json.dumps({"admin": ADMIN_PASSWORD}))
+    url = f"http://127.0.0.1:{port}{base_path}"
     env = airflow_home.env(
-        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+        PYTHONPATH=os.pathsep.join(path for path in (shim, os.environ.get("PYTHONPATH", "")) if path),
+        **({"AIRFLOW__API__BASE_URL": url} if base_path else {}),
+        **settings,
     )
     command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
     command += ["--host", "127.0.0.1"]
@@ -103,7 +116,7 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
         process = subprocess.Popen(
             command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    server = ApiServer(url, log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -116,13 +129,22 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
                 break
             assert time.monotonic() < deadline, "api-server did not start:\n" + log.read_text()[-4000:]
             time.sleep(0.5)
-        # ``simple_auth_manager_all_admins``: GET /auth/token hands out an admin token.
-        status, body = server.request("GET", "/auth/token")
+        # The UI's login: POST /auth/token with a user's name and password hands out its token.
+        status, body = server.request(
+            "POST", "/auth/token", {"username": "admin", "password": ADMIN_PASSWORD}
+        )
         assert status == 201, body
         server.token = body["access_token"]
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    folder = tmp_path_factory.mktemp("api_server")
+    with _running_api_server(airflow_home, folder, AIRFLOW__CORE__TEST_CONNECTION="Enabled") as server:
+        yield server
 
 
 def _no_password(text: str) -> None:
@@ -323,3 +345,127 @@ def test_sms_and_sensor_links_through_the_api_server(
 
 def test_the_api_server_log_holds_no_password(api_server: ApiServer) -> None:
     _no_password(api_server.log.read_text(errors="replace"))
+
+
+# ----------------------------------------------------------------------------- the make page
+
+
+def _raw(api_server: ApiServer, path: str, token: str | None, cookie: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(api_server.url + path)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if cookie:  # what the UI's frame sends: the token in the UI's cookie
+        request.add_header("Cookie", f"_token={cookie}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def monitored(api_server: ApiServer, airflow_home: AirflowHome, sandbox_server: Any) -> dict[str, Any]:
+    """The monitoring test DAG ran in the api-server's home: what the sandbox accepted."""
+    api = Sandbox(sandbox_server)
+    api.reset()
+    run = airflow_home.dags_test(
+        "monitoring_sends",
+        api.conn_json(),
+        dagfile=TEST_DAGS / "monitoring_records.py",
+        AIRFLOW_CONN_MAKE_POOR=api.conn_json(login=POOR_LOGIN),
+    )
+    assert run.task_states()["retried_variable"] == ("success", 2), run.output[-3000:]
+    return {"run_id": run.run_id, "ids": sorted(send["id"] for send in api.sends() if send.get("id"))}
+
+
+def test_the_plugin_is_in_the_ui_navigation(api_server: ApiServer) -> None:
+    plugins = api_server.get("/api/v2/plugins?limit=100")["plugins"]
+    [make] = [plugin for plugin in plugins if plugin["name"] == "make"]
+    [view] = make["external_views"]
+    assert (view["name"], view["destination"], view["url_route"], view["href"]) == (
+        "make",
+        "nav",
+        "make",
+        "make/",
+    )
+    assert make["fastapi_apps"] == [
+        {"app": "airflow_provider_make.monitoring.plugin.LazyApp", "url_prefix": "/make", "name": "make"}
+    ]
+    status, body = api_server.request("GET", "/api/v2/plugins/importErrors")
+    assert status == 200 and body["import_errors"] == [], body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/make/", "/make/api/v1/requests", "/make/api/v1/summary", "/make/api/v1/campaigns/d/r/t/-1/rows"],
+)
+def test_the_page_and_the_api_need_a_user(api_server: ApiServer, path: str) -> None:
+    status, _ = _raw(api_server, path, None)
+    assert status == 401
+    status, _ = _raw(api_server, path, "not-a-token")
+    assert status in (401, 403)
+
+
+def test_the_api_lists_each_accepted_request_once(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    query = f"dag_id=monitoring_sends&since={urllib.parse.quote('2000-01-01T00:00:00Z')}"
+    answer = api_server.get(f"/make/api/v1/requests?{query}&limit=1000")
+    mine = [row for row in answer["requests"] if row["run_id"] == monitored["run_id"]]
+    assert sorted(row["tracking_id"] for row in mine if row["tracking_id"]) == monitored["ids"]
+    assert len(monitored["ids"]) == 4
+    assert {row["state"] for row in mine if row["kind"] != "campaign"} == {"finished", "refused"}
+    assert answer["total_entries"] == len(answer["requests"])
+    # Pages do not overlap and add up to the whole.
+    pages = [api_server.get(f"/make/api/v1/requests?{query}&limit=3&offset={offset}") for offset in (0, 3, 6)]
+    paged = [row for page in pages for row in page["requests"]]
+    assert paged == answer["requests"][:9]
+    refused = api_server.get("/make/api/v1/requests?state=refused&kind=sms&dag_id=monitoring_sends")
+    assert {row["result_code"] for row in refused["requests"]} == {102}
+    status, body = api_server.request("GET", "/make/api/v1/requests?limit=1001")
+    assert status == 422, body
+    status, body = api_server.request("GET", "/make/api/v1/requests?kind=fax")
+    assert status == 422, body
+
+
+def test_summary_and_campaign_rows(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    summary = api_server.get("/make/api/v1/summary?days=30")
+    assert summary["credits"]["value"] is not None
+    assert any(day["dag_id"] == "monitoring_sends" and day["accepted"] >= 4 for day in summary["days"])
+    path = f"/make/api/v1/campaigns/monitoring_sends/{urllib.parse.quote(monitored['run_id'], safe='')}"
+    rows = api_server.get(f"{path}/campaign_variable/-1/rows?limit=2&offset=9")
+    assert rows["total_entries"] == 300
+    assert [(row["row"], row["status"], row["result_code"]) for row in rows["rows"]] == [
+        (9, "accepted", 28),
+        (10, "failed", 102),
+    ]
+    status, _ = api_server.request("GET", f"{path}/no_such_task/-1/rows")
+    assert status == 404
+
+
+def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", None, cookie=api_server.token)
+    assert status == 200
+    for tracking_id in monitored["ids"]:
+        assert tracking_id in html
+    assert "*********21" in html and "33687654321" not in html  # recipients masked
+    assert "<svg" in html
+    assert 'href="/' not in html  # relative links only: right under [api] base_url too
+    run = urllib.parse.quote(monitored["run_id"], safe="")
+    status, html = _raw(
+        api_server, f"/make/campaigns/monitoring_sends/{run}/campaign_variable/-1", api_server.token
+    )
+    assert status == 200 and "id49" in html and "300" in html
+
+
+def test_the_page_under_a_base_url(
+    airflow_home: AirflowHome, monitored: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``[api] base_url`` with a path: the app is under it, and the UI's base takes ``make/`` there."""
+    folder = tmp_path_factory.mktemp("api_server_base_url")
+    with _running_api_server(airflow_home, folder, base_path="/airflow") as server:
+        status, html = _raw(server, "/make/?dag_id=monitoring_sends", server.token)
+        assert status == 200
+        assert all(tracking_id in html for tracking_id in monitored["ids"])
+        assert _raw(server, "/make/api/v1/requests", None)[0] == 401
+        assert server.get("/make/api/v1/requests?dag_id=monitoring_sends")["total_entries"] >= 4
+        status, ui = _raw(server, "/plugin/make", None)  # the UI's page, whose frame loads make/
+        assert status == 200 and '<base href="/airflow/"' in ui
