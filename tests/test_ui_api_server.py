@@ -2,16 +2,19 @@
 
 One api-server runs for the module, in the session's Airflow home (the same sqlite
 database ``airflow dags test`` writes to), with ``[core] test_connection = Enabled`` and
-the simple auth manager's "everyone is admin" mode, so a token is one GET away. The
-tests read what the UI reads: the connection form (``/ui/connections/hook_meta``), the
-Test button (``POST /api/v2/connections/test``, and ``airflow connections test``), the
-extra links of a real run (``.../taskInstances/{task_id}/links``) and the providers list.
+the simple auth manager with one admin user, whose password the fixture chooses: the tests
+take a token with it as a script would (``POST /auth/token``), and sign in to the UI with
+it in Debian's Chromium (Playwright). The tests read what the UI reads: the connection
+form (``/ui/connections/hook_meta``, and the form itself in the browser), the Test button
+(``POST /api/v2/connections/test``, and ``airflow connections test``), the extra links of a
+real run (``.../taskInstances/{task_id}/links``) and the providers list.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,7 +26,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,6 +37,10 @@ from airflow_provider_make.client.settings import (
     DEFAULT_READ_TIMEOUT,
 )
 from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
+from tests.helpers import chromium_page, log_in
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 # One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
@@ -51,12 +58,17 @@ def _free_port() -> int:
     return port
 
 
+#: The admin user the api-server knows (the simple auth manager's ``users``).
+UI_USER = "ops_admin"
+
+
 @dataclass
 class ApiServer:
     """A running ``airflow api-server`` and an authenticated way to call it."""
 
     url: str
     log: Path
+    password: str  # UI_USER's
     token: str = ""
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -92,10 +104,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     port = _free_port()
-    log = tmp_path_factory.mktemp("api_server") / "api-server.log"
+    folder = tmp_path_factory.mktemp("api_server")
+    log = folder / "api-server.log"
+    # The simple auth manager keeps a password it finds in its file; it generates the others.
+    passwords = folder / "passwords.json"
+    passwords.write_text(json.dumps({UI_USER: secrets.token_urlsafe(16)}))
     env = airflow_home.env(
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{UI_USER}:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
     )
     command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
     command += ["--host", "127.0.0.1"]
@@ -103,7 +120,7 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
         process = subprocess.Popen(
             command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    server = ApiServer(f"http://127.0.0.1:{port}", log, json.loads(passwords.read_text())[UI_USER])
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -116,8 +133,8 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
                 break
             assert time.monotonic() < deadline, "api-server did not start:\n" + log.read_text()[-4000:]
             time.sleep(0.5)
-        # ``simple_auth_manager_all_admins``: GET /auth/token hands out an admin token.
-        status, body = server.request("GET", "/auth/token")
+        credentials = {"username": UI_USER, "password": server.password}
+        status, body = server.request("POST", "/auth/token", credentials)
         assert status == 201, body
         server.token = body["access_token"]
         yield server
@@ -177,6 +194,31 @@ def test_the_provider_is_listed(api_server: ApiServer) -> None:
     [make] = [p for p in providers if p["package_name"] == "airflow-provider-make"]
     assert make["version"] == "0.1.0"
     assert "makesms.fr" in make["description"]
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A page of Debian's Chromium (a fresh profile), not yet signed in."""
+    with chromium_page(tmp_path / "chromium-profile") as opened:
+        yield opened
+
+
+def test_the_connection_form_in_a_browser(api_server: ApiServer, page: Page) -> None:
+    log_in(page, api_server.url, UI_USER, api_server.password)
+    page.get_by_role("button", name="Admin").click()
+    page.get_by_role("menuitem", name="Connections").click()
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    # The connection type is a searchable select: type, then pick the match with Enter.
+    dialog.get_by_role("combobox").fill("Make (makesms")
+    page.get_by_text("Make (makesms.fr)").wait_for()
+    page.keyboard.press("Enter")
+    host = dialog.locator("input[name=host]")
+    host.wait_for()
+    assert DEFAULT_BASE_URL in (host.get_attribute("placeholder") or "")
+    shown = dialog.inner_text()
+    assert "API base URL" in shown and "Account e-mail" in shown and "Account password" in shown
+    assert "Port" not in shown and "Schema" not in shown  # hidden by the hook's field behaviour
 
 
 # ----------------------------------------------------------------------------- the Test button
