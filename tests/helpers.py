@@ -33,16 +33,18 @@ UI_TIMEOUT_MS = 30_000
 
 
 @contextmanager
-def chromium_page(profile: Path, *, width: int = 1400, height: int = 1000) -> Iterator[Page]:
+def chromium_page(
+    profile: Path, *, executable: str = CHROMIUM, width: int = 1400, height: int = 1000
+) -> Iterator[Page]:
     """A page of a headless Chromium with a fresh user-data-dir ``profile``, closed on exit."""
-    if not Path(CHROMIUM).is_file():
-        raise RuntimeError(f"no Chromium at {CHROMIUM}: run bash scripts/browser-deps (or set CHROMIUM)")
+    if not Path(executable).is_file():
+        raise RuntimeError(f"no Chromium at {executable}: run bash scripts/browser-deps (or set CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=CHROMIUM,
+            executable_path=executable,
             headless=True,
             args=list(CHROMIUM_FLAGS),
             viewport={"width": width, "height": height},
