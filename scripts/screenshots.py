@@ -10,7 +10,7 @@ What it does, all on loopback and in temporary folders:
    stores the serialized DAG the UI needs);
 3. starts ``airflow api-server`` (the UI is part of it; no scheduler is needed, so this is
    lighter than ``airflow standalone``) with the simple auth manager and one admin user;
-4. signs in with headless Chromium, driven by Playwright (tests/helpers.py, as the browser
+4. signs in with headless Chromium, driven by Playwright (tests/browser.py, as the browser
    tests do), and writes:
 
    * ``connection-form.png``: the "Add Connection" form with the Make type selected;
@@ -45,9 +45,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.helpers: the tests drive the same browser the same way
+sys.path.insert(0, str(ROOT))  # for tests.browser: the tests drive the same browser the same way
 
-from tests.helpers import CHROMIUM, chromium_page, log_in  # noqa: E402
+from tests.browser import CHROMIUM, chromium_page, log_in  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

@@ -36,8 +36,8 @@ from airflow_provider_make.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
+from tests.browser import chromium_page, log_in
 from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
-from tests.helpers import chromium_page, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

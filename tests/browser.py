@@ -1,4 +1,4 @@
-"""Helpers shared by the tests and scripts/screenshots.py: Debian's Chromium, driven by Playwright.
+"""Debian's Chromium driven by Playwright, for the browser tests and scripts/screenshots.py.
 
 Playwright talks to the system browser (``bash scripts/browser-deps`` installs Debian's
 ``chromium``) through ``executable_path``; its own browser download is never used.
