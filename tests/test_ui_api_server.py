@@ -13,18 +13,12 @@ real run (``.../taskInstances/{task_id}/links``) and the providers list.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +30,7 @@ from airflow_provider_make.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
+from tests.api_server import ApiServer, free_port, running_api_server
 from tests.browser import chromium_page, log_in
 from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
 
@@ -45,101 +40,26 @@ if TYPE_CHECKING:
 # One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
 
-#: How long the api-server may take to answer its health check (it migrates nothing, but
-#: imports all of Airflow and the providers).
-START_TIMEOUT = 120.0
-STOP_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-#: The admin user the api-server knows (the simple auth manager's ``users``).
+#: The admin user the api-server knows (the simple auth manager's ``users``), and its password.
 UI_USER = "ops_admin"
-
-
-@dataclass
-class ApiServer:
-    """A running ``airflow api-server`` and an authenticated way to call it."""
-
-    url: str
-    log: Path
-    password: str  # UI_USER's
-    token: str = ""
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                return answer.status, json.load(answer)
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def get(self, path: str) -> Any:
-        status, body = self.request("GET", path)
-        assert status == 200, (path, status, body)
-        return body
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group (it forks its workers), then SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
+UI_PASSWORD = secrets.token_urlsafe(16)
 
 
 @pytest.fixture(scope="module")
 def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    port = _free_port()
     folder = tmp_path_factory.mktemp("api_server")
-    log = folder / "api-server.log"
     # The simple auth manager keeps a password it finds in its file; it generates the others.
     passwords = folder / "passwords.json"
-    passwords.write_text(json.dumps({UI_USER: secrets.token_urlsafe(16)}))
+    passwords.write_text(json.dumps({UI_USER: UI_PASSWORD}))
     env = airflow_home.env(
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{UI_USER}:admin",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
     )
-    command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
-    command += ["--host", "127.0.0.1"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = ApiServer(f"http://127.0.0.1:{port}", log, json.loads(passwords.read_text())[UI_USER])
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, "api-server exited:\n" + log.read_text()[-4000:]
-            try:
-                status, _ = server.request("GET", "/api/v2/monitor/health")
-            except OSError:
-                status = 0
-            if status == 200:
-                break
-            assert time.monotonic() < deadline, "api-server did not start:\n" + log.read_text()[-4000:]
-            time.sleep(0.5)
-        credentials = {"username": UI_USER, "password": server.password}
-        status, body = server.request("POST", "/auth/token", credentials)
-        assert status == 201, body
-        server.token = body["access_token"]
+    airflow = Path(sys.executable).with_name("airflow")
+    with running_api_server(airflow, env, folder / "api-server.log") as server:
+        server.token = server.token_for(UI_USER, UI_PASSWORD)
         yield server
-    finally:
-        _stop(process)
 
 
 def _no_password(text: str) -> None:
@@ -204,7 +124,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
 
 
 def test_the_connection_form_in_a_browser(api_server: ApiServer, page: Page) -> None:
-    log_in(page, api_server.url, UI_USER, api_server.password)
+    log_in(page, api_server.url, UI_USER, UI_PASSWORD)
     page.get_by_role("button", name="Admin").click()
     page.get_by_role("menuitem", name="Connections").click()
     page.get_by_role("button", name="Add Connection").click()
@@ -232,7 +152,7 @@ def _test_body(api: Sandbox, **fields: Any) -> dict[str, Any]:
 
 
 def _closed_loopback_url() -> str:
-    return f"http://127.0.0.1:{_free_port()}/"
+    return f"http://127.0.0.1:{free_port()}/"
 
 
 def test_test_button_reports_the_credits_of_a_good_account(api_server: ApiServer, api: Sandbox) -> None:
