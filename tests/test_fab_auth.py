@@ -22,7 +22,7 @@ import pytest
 
 from tests.api_server import ApiServer, running_api_server
 from tests.conftest import TEST_DAGS, AirflowHome, Sandbox
-from tests.dags.fab_two_dags import DAG_IDS
+from tests.dags.recorded_sends import DAG_IDS
 
 pytest.importorskip("airflow.providers.fab", reason="the FAB provider is in .venv-fab: bash scripts/fab-venv")
 
@@ -61,7 +61,7 @@ def fab(tmp_path_factory: pytest.TempPathFactory, sandbox_server: object) -> Ite
     _checked(home.airflow("db", "migrate"))  # also creates FAB's tables
     tracking_ids = {}
     for dag_id in DAG_IDS:
-        run = home.dags_test(dag_id, api.conn_json(), dagfile=TEST_DAGS / "fab_two_dags.py")
+        run = home.dags_test(dag_id, api.conn_json(), dagfile=TEST_DAGS / "recorded_sends.py")
         assert run.returncode == 0, run.output[-4000:]
         tracking_ids[dag_id] = api.sends()[-1]["id"]
     # The DAGs' own permissions ("DAG:<dag_id>"), which a role can then be given.

@@ -1,5 +1,5 @@
-"""Test DAGs for the FAB auth manager's test (tests/test_fab_auth.py): two DAGs, each with one
-makeSms+ sent to the sandbox and kept in the monitoring record the way the operators keep it."""
+"""Test DAGs: two DAGs, each with one makeSms+ sent to the sandbox and kept in its monitoring
+record the way the operators keep it (the make page's browser test, the FAB auth manager's test)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-DAG_IDS = ("fab_readable", "fab_hidden")
+DAG_IDS = ("make_recorded_one", "make_recorded_two")
+#: Whom each sends to.
+RECIPIENT = "+33687654321"
 
 
 def send_and_record(**context: Any) -> None:
@@ -19,9 +21,8 @@ def send_and_record(**context: Any) -> None:
     from airflow_provider_make.monitoring.records import RequestRecord
 
     hook = MakeHook()
-    recipient = "+33687654321"
-    call = hook.build(calls.sms_plus, sender="+33612345678", recipient=recipient, message="Hello")
-    record = RequestRecord(DurableState(context), context, kind="sms+", recipients=[recipient])
+    call = hook.build(calls.sms_plus, sender="+33612345678", recipient=RECIPIENT, message="Hello")
+    record = RequestRecord(DurableState(context), context, kind="sms+", recipients=[RECIPIENT])
     record.intent({"intent": "fingerprint", "at": "now"})
     result = hook.send(call)
     record.answer(result.to_dict(), {"id": result.id}, hook.tracking_url(result.id))
