@@ -11,7 +11,7 @@ PLUGIN_ENTRY_POINT = "airflow_provider_make.monitoring.entry_point:MakePlugin"
 
 
 def plugin_entry_point_path(folder: Path) -> str:
-    """A folder to add to PYTHONPATH so that Airflow finds the plugin's entry point, or "" if installed.
+    """A folder to add to PYTHONPATH so that Airflow finds the plugin's entry point ("" if installed).
 
     An editable install made before the entry point existed does not declare it; this
     folder holds a distribution's metadata declaring pyproject.toml's, so Airflow loads
@@ -30,7 +30,7 @@ def plugin_entry_point_path(folder: Path) -> str:
 
 
 def fernet_key(home: Path) -> str:
-    """The Fernet key ``airflow db migrate`` wrote to a home's airflow.cfg (Variables are encrypted with it)."""
+    """The Fernet key `airflow db migrate` wrote to a home's airflow.cfg (it encrypts Variables)."""
     config = configparser.ConfigParser(interpolation=None)
     config.read(home / "airflow.cfg")
     return config.get("core", "fernet_key", fallback="")

@@ -7,12 +7,14 @@ take a token with it as a script would (``POST /auth/token``), and sign in to th
 it in Debian's Chromium (Playwright). The tests read what the UI reads: the connection
 form (``/ui/connections/hook_meta``, and the form itself in the browser), the Test button
 (``POST /api/v2/connections/test``, and ``airflow connections test``), the extra links of a
-real run (``.../taskInstances/{task_id}/links``) and the providers list.
+real run (``.../taskInstances/{task_id}/links``), the providers list, and the make page and
+its API (the plugin; in the browser too).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 import urllib.error
@@ -32,7 +34,8 @@ from airflow_provider_make.client.settings import (
 )
 from tests.api_server import ApiServer, free_port, running_api_server
 from tests.browser import chromium_page, log_in
-from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
+from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, TEST_DAGS, AirflowHome, Sandbox
+from tests.helpers import plugin_entry_point_path
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -48,6 +51,7 @@ UI_PASSWORD = secrets.token_urlsafe(16)
 @pytest.fixture(scope="module")
 def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     folder = tmp_path_factory.mktemp("api_server")
+    shim = plugin_entry_point_path(tmp_path_factory.mktemp("plugin_entry_point"))
     # The simple auth manager keeps a password it finds in its file; it generates the others.
     passwords = folder / "passwords.json"
     passwords.write_text(json.dumps({UI_USER: UI_PASSWORD}))
@@ -55,9 +59,11 @@ def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFacto
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{UI_USER}:admin",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+        PYTHONPATH=os.pathsep.join(path for path in (shim, os.environ.get("PYTHONPATH", "")) if path),
     )
     airflow = Path(sys.executable).with_name("airflow")
     with running_api_server(airflow, env, folder / "api-server.log") as server:
+        # The UI's login: POST /auth/token with a user's name and password hands out its token.
         server.token = server.token_for(UI_USER, UI_PASSWORD)
         yield server
 
@@ -285,3 +291,134 @@ def test_sms_and_sensor_links_through_the_api_server(
 
 def test_the_api_server_log_holds_no_password(api_server: ApiServer) -> None:
     _no_password(api_server.log.read_text(errors="replace"))
+
+
+# ----------------------------------------------------------------------------- the make page
+
+
+def _raw(api_server: ApiServer, path: str, token: str | None) -> tuple[int, str]:
+    request = urllib.request.Request(api_server.url + path)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def monitored(api_server: ApiServer, airflow_home: AirflowHome, sandbox_server: Any) -> dict[str, Any]:
+    """The monitoring test DAG ran in the api-server's home: what the sandbox accepted."""
+    api = Sandbox(sandbox_server)
+    api.reset()
+    run = airflow_home.dags_test(
+        "monitoring_sends",
+        api.conn_json(),
+        dagfile=TEST_DAGS / "monitoring_records.py",
+        AIRFLOW_CONN_MAKE_POOR=api.conn_json(login=POOR_LOGIN),
+    )
+    assert run.task_states()["retried_variable"] == ("success", 2), run.output[-3000:]
+    return {"run_id": run.run_id, "ids": sorted(send["id"] for send in api.sends() if send.get("id"))}
+
+
+def test_the_plugin_is_in_the_ui_navigation(api_server: ApiServer) -> None:
+    plugins = api_server.get("/api/v2/plugins?limit=100")["plugins"]
+    [make] = [plugin for plugin in plugins if plugin["name"] == "make"]
+    [view] = make["external_views"]
+    assert (view["name"], view["destination"], view["url_route"], view["href"]) == (
+        "make",
+        "nav",
+        "make",
+        "make/",
+    )
+    assert make["fastapi_apps"] == [
+        {"app": "airflow_provider_make.monitoring.plugin.LazyApp", "url_prefix": "/make", "name": "make"}
+    ]
+    status, body = api_server.request("GET", "/api/v2/plugins/importErrors")
+    assert status == 200 and body["import_errors"] == [], body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/make/", "/make/api/v1/requests", "/make/api/v1/summary", "/make/api/v1/campaigns/d/r/t/-1/rows"],
+)
+def test_the_page_and_the_api_need_a_user(api_server: ApiServer, path: str) -> None:
+    status, _ = _raw(api_server, path, None)
+    assert status == 401
+    status, _ = _raw(api_server, path, "not-a-token")
+    assert status in (401, 403)
+
+
+def test_the_api_lists_each_accepted_request_once(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    query = f"dag_id=monitoring_sends&since={urllib.parse.quote('2000-01-01T00:00:00Z')}"
+    answer = api_server.get(f"/make/api/v1/requests?{query}&limit=1000")
+    mine = [row for row in answer["requests"] if row["run_id"] == monitored["run_id"]]
+    assert sorted(row["tracking_id"] for row in mine if row["tracking_id"]) == monitored["ids"]
+    assert len(monitored["ids"]) == 4
+    assert {row["state"] for row in mine} == {"finished", "refused"}
+    assert answer["total_entries"] == len(answer["requests"])
+    # Pages do not overlap and add up to the whole.
+    pages = [api_server.get(f"/make/api/v1/requests?{query}&limit=3&offset={offset}") for offset in (0, 3, 6)]
+    paged = [row for page in pages for row in page["requests"]]
+    assert paged == answer["requests"][:9]
+    refused = api_server.get("/make/api/v1/requests?state=refused&kind=sms&dag_id=monitoring_sends")
+    assert {row["result_code"] for row in refused["requests"]} == {102}
+    status, body = api_server.request("GET", "/make/api/v1/requests?limit=1001")
+    assert status == 422, body
+    status, body = api_server.request("GET", "/make/api/v1/requests?kind=fax")
+    assert status == 422, body
+
+
+def test_summary_and_campaign_rows(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    summary = api_server.get("/make/api/v1/summary?days=30")
+    assert summary["credits"]["value"] is not None
+    assert any(day["dag_id"] == "monitoring_sends" and day["accepted"] >= 4 for day in summary["days"])
+    path = f"/make/api/v1/campaigns/monitoring_sends/{urllib.parse.quote(monitored['run_id'], safe='')}"
+    rows = api_server.get(f"{path}/campaign_variable/-1/rows?limit=2&offset=9")
+    assert rows["total_entries"] == 300
+    assert [(row["row"], row["status"], row["result_code"]) for row in rows["rows"]] == [
+        (9, "accepted", 28),
+        (10, "failed", 102),
+    ]
+    status, _ = api_server.request("GET", f"{path}/no_such_task/-1/rows")
+    assert status == 404
+
+
+def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", api_server.token)
+    assert status == 200
+    for tracking_id in monitored["ids"]:
+        assert tracking_id in html
+    assert "*********21" in html and "33687654321" not in html  # recipients masked
+    assert "<svg" in html
+    assert 'href="/' not in html  # relative links only: right under [api] base_url too
+    run = urllib.parse.quote(monitored["run_id"], safe="")
+    status, html = _raw(
+        api_server, f"/make/campaigns/monitoring_sends/{run}/campaign_variable/-1", api_server.token
+    )
+    assert status == 200 and "id49" in html and "300" in html
+
+
+def test_the_make_page_in_a_browser(api_server: ApiServer, monitored: dict[str, Any], page: Page) -> None:
+    # As a user finds it: signed in, from the UI's navigation (Browse, then make).
+    log_in(page, api_server.url, UI_USER, UI_PASSWORD)
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="make", exact=True).click()
+    page.wait_for_url("**/plugin/make")
+    make = page.frame_locator("iframe")  # the UI shows the plugin's page in an iframe
+    make.get_by_role("heading", name="Requests, newest first").wait_for()
+    # The page's own filter: one DAG's requests.
+    make.get_by_label("dag_id").select_option("monitoring_sends")
+    make.get_by_role("button", name="filter").click()
+    rows = make.locator("tr", has=make.locator("td")).filter(has_text=monitored["run_id"])
+    rows.first.wait_for()
+    cells = [row.locator("td").all_inner_texts() for row in rows.all()]
+    # sent at, DAG / run / task, kind, recipients, cost, credits after, tracking id, state, details
+    tracking_ids = sorted(row[6] for row in cells if row[6] and row[2] != "campaign")
+    assert tracking_ids == monitored["ids"]
+    accepted = [row for row in cells if row[6] in monitored["ids"]]
+    assert {row[7] for row in accepted} <= {"accepted", "finished"}
+    assert all(row[3] == "*********21" for row in accepted)  # masked: the last two digits only
+    assert all(int(row[4]) > 0 for row in accepted)
+    assert any(row[2] == "campaign" and "total 300" in row[8] for row in cells)

@@ -3,21 +3,22 @@
 Every route needs the logged-in Airflow user (401 without), and lists only the DAGs the
 auth manager lets that user read. Routes are synchronous: FastAPI runs them in its
 thread pool, where reading the database does not block the api-server's loop.
-"""
 
-from __future__ import annotations
+Only the api-server imports this module (:class:`~.plugin.LazyApp`). Its annotations are
+evaluated (no ``from __future__ import annotations``): FastAPI reads them.
+"""
 
 import threading
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import HTMLResponse
 
 from airflow_provider_make.monitoring import page, reader
 from airflow_provider_make.monitoring.auth import readable_dag_ids, user_dependency
 from airflow_provider_make.monitoring.records import KINDS
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 #: At most one retention purge per process per interval (seconds).
 PURGE_INTERVAL = 3600.0
@@ -47,33 +48,38 @@ class _Purger:
             return True
 
 
-def _load(dag_ids: set[str]) -> tuple[list[reader.Stored], list[dict[str, Any]]]:
+_purger = _Purger()
+
+
+def allowed(user: Annotated[Any, Depends(user_dependency())]) -> set[str]:
+    """The DAG ids the logged-in user may read (and, at most hourly, the retention purge)."""
+    if _purger.due():
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            reader.purge(session, reader.load(session), retention_days())
+    return readable_dag_ids(user)
+
+
+Allowed = Annotated[set[str], Depends(allowed)]
+Kind = Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")]
+State = Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0)]
+PageNumber = Annotated[int, Query(alias="page", ge=1)]
+
+
+def _load(dag_ids: set[str]) -> list[dict[str, Any]]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
         stored = reader.load(session)
-    return stored, reader.requests(stored, dag_ids)
+    return reader.requests(stored, dag_ids)
 
 
 def build_app() -> FastAPI:
     """The app: ``/`` (the page), ``/campaigns/...`` (a campaign's page), ``/api/v1/...``."""
-    from fastapi import Depends, FastAPI, HTTPException, Query
-    from fastapi.responses import HTMLResponse
-
     app = FastAPI(title="make: requests and credits", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    purger = _Purger()
-
-    def allowed(user: Annotated[Any, Depends(user_dependency())]) -> set[str]:
-        if purger.due():
-            from airflow.utils.session import create_session
-
-            with create_session() as session:
-                reader.purge(session, reader.load(session), retention_days())
-        return readable_dag_ids(user)
-
-    Allowed = Annotated[set[str], Depends(allowed)]  # noqa: N806 - a type alias
-    Kind = Annotated[str | None, Query(pattern="^(" + "|".join(KINDS) + ")$")]  # noqa: N806
-    State = Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")]  # noqa: N806
 
     @app.get("/api/v1/requests")
     def list_requests(
@@ -83,18 +89,18 @@ def build_app() -> FastAPI:
         state: State = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """Every request, newest first (a campaign is one, with its ``counts``)."""
-        _, rows = _load(dag_ids)
+        rows = _load(dag_ids)
         rows = reader.filtered(rows, dag_id=dag_id, kind=kind, state=state, since=since, until=until)
         return {"total_entries": len(rows), "requests": rows[offset : offset + limit]}
 
     @app.get("/api/v1/summary")
     def summary(dag_ids: Allowed, days: Annotated[int, Query(ge=1, le=366)] = 30) -> dict[str, Any]:
         """The latest credits and per-day, per-DAG totals of the last ``days`` days."""
-        _, rows = _load(dag_ids)
+        rows = _load(dag_ids)
         return reader.summary(rows, days, datetime.now(timezone.utc))
 
     def campaign_page(
@@ -117,8 +123,8 @@ def build_app() -> FastAPI:
         run_id: str,
         task_id: str,
         map_index: int,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         """A campaign's rows, in list order."""
         return campaign_page(dag_ids, dag_id, run_id, task_id, map_index, limit, offset)[1]
@@ -131,9 +137,9 @@ def build_app() -> FastAPI:
         state: State = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+        page_number: PageNumber = 1,
     ) -> str:
-        _, rows = _load(dag_ids)
+        rows = _load(dag_ids)
         totals = reader.summary(rows, 30, datetime.now(timezone.utc))
         shown = reader.filtered(rows, dag_id=dag_id, kind=kind, state=state, since=since, until=until)
         filters = {"dag_id": dag_id, "kind": kind, "state": state, "since": since, "until": until}
@@ -148,7 +154,7 @@ def build_app() -> FastAPI:
         run_id: str,
         task_id: str,
         map_index: int,
-        page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+        page_number: PageNumber = 1,
     ) -> str:
         found, rows = campaign_page(
             dag_ids, dag_id, run_id, task_id, map_index, PAGE_ROWS, (page_number - 1) * PAGE_ROWS

@@ -12,8 +12,8 @@ import signal
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG
 from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
 
 STORES = ("task_state_store", "variable")
 
