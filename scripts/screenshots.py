@@ -6,8 +6,8 @@ What it does, all on loopback and in temporary folders:
 
 1. starts the make sandbox (``python -m airflow_provider_make.sandbox``);
 2. migrates a new ``AIRFLOW_HOME`` (sqlite), stores ``make_default`` pointing at the
-   sandbox, and runs ``example_make_call_plus`` with ``airflow dags test`` (which also
-   stores the serialized DAG the UI needs);
+   sandbox, and runs ``example_make_call_plus`` and ``example_make_sms_plus`` with
+   ``airflow dags test`` (which also stores the serialized DAGs the UI needs);
 3. starts ``airflow api-server`` (the UI is part of it; no scheduler is needed, so this is
    lighter than ``airflow standalone``) with the simple auth manager and one admin user;
 4. signs in with headless Chromium, driven by Playwright (tests/browser.py, as the browser
@@ -16,7 +16,9 @@ What it does, all on loopback and in temporary folders:
    * ``connection-form.png``: the "Add Connection" form with the Make type selected;
    * ``connection-form-extra.png``: the same form with its "Extra Fields" open;
    * ``extra-links.png``: the makeCall+ task's page with its "Call recording" and
-     "make tracking" buttons.
+     "make tracking" buttons;
+   * ``make-page.png``: the make page (Browse, then make) with the requests of the
+     example DAGs it ran.
 
 Chromium: ``bash scripts/browser-deps`` (Debian's ``chromium``), or any Chrome/Chromium
 binary given with ``--chromium`` or the ``CHROMIUM`` variable (Playwright's own browser
@@ -58,6 +60,8 @@ LOGIN = "ops@example.com"
 PASSWORD = "demo-password"  # noqa: S105 - the sandbox's throw-away account
 CREDITS = 10_000
 UI_USER = "admin"
+#: The example DAGs run for the pictures; the make page must list a request of each.
+MAKE_PAGE_DAGS = ("example_make_call_plus", "example_make_sms_plus")
 UI_PASSWORD = "screenshots-password"  # noqa: S105 - a throw-away UI on loopback
 WIDTH = 1400
 HEIGHT = 1000
@@ -220,6 +224,24 @@ def extra_links(page: Page, ui: str, sandbox_url: str, run_id: str, out: Path) -
     say(f"wrote {shown(out / 'extra-links.png')}")
 
 
+def make_page(page: Page, ui: str, out: Path) -> None:
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    page.goto(ui + "/")
+    # As a user finds it: Browse, then make; the UI shows the plugin's page in an iframe.
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="make", exact=True).click()
+    make = page.frame_locator("iframe")
+    make.get_by_role("heading", name="Requests, newest first").wait_for()
+    # One row per DAG run above: check them, so a picture of an empty page cannot pass.
+    listed = " ".join(make.locator("td").all_inner_texts())
+    missing = [dag_id for dag_id in MAKE_PAGE_DAGS if dag_id not in listed]
+    if missing:
+        raise SystemExit(f"the make page lists no request of {', '.join(missing)}")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / "make-page.png")
+    say(f"wrote {shown(out / 'make-page.png')}")
+
+
 def shoot(element: Locator, path: Path) -> None:
     element.screenshot(path=path)
     say(f"wrote {shown(path)}")
@@ -255,14 +277,16 @@ def main(argv: list[str] | None = None) -> int:
         airflow.run("db", "migrate")
         conn = {"conn_type": "make", "host": url, "login": LOGIN, "password": PASSWORD}
         airflow.run("connections", "add", "make_default", "--conn-json", json.dumps(conn))
-        say("running example_make_call_plus with airflow dags test")
-        airflow.run("dags", "test", "example_make_call_plus")
+        for dag_id in MAKE_PAGE_DAGS:
+            say(f"running {dag_id} with airflow dags test")
+            airflow.run("dags", "test", dag_id)
         run_id = airflow.last_run_id("example_make_call_plus")
         ui = stack.enter_context(airflow.api_server())
         page = stack.enter_context(chromium_page(work / "chromium-profile", executable=options.chromium))
         log_in(page, ui, UI_USER, UI_PASSWORD)
         connection_form(page, ui, out)
         extra_links(page, ui, url, run_id, out)
+        make_page(page, ui, out)
     return 0
 
 
