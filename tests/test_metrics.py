@@ -8,8 +8,11 @@ The sums must match what the sandbox accepted, refused and charged.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,8 +21,6 @@ import pytest
 
 from airflow_provider_make.monitoring import metrics
 from tests.conftest import LOGIN, TEST_DAGS, AirflowHome, Sandbox
-
-pytestmark = pytest.mark.airflow
 
 #: ``airflow.make.requests.accepted,kind=sms_plus:1|c``: prefix, name, tags, value, type.
 STATSD_LINE = re.compile(
@@ -79,6 +80,7 @@ def statsd() -> Iterator[StatsdListener]:
         thread.join(5)
 
 
+@pytest.mark.airflow
 def test_a_task_counts_its_requests_in_statsd(
     airflow_home: AirflowHome, api: Sandbox, statsd: StatsdListener
 ) -> None:
@@ -117,8 +119,20 @@ def test_a_task_counts_its_requests_in_statsd(
     assert all(m.tags == {"endpoint": "sms_plus"} for m in timings)
 
 
-def test_metrics_never_fail_without_a_backend() -> None:
-    # No StatsD configured in this process: Airflow's Stats is a no-op logger, and a
-    # metric call returns quietly (a metric must never fail a send).
-    metrics.credits_left(12)
-    assert metrics.airflow_stats() is not None
+IMPORT_PROBE = """
+import json, sys
+import airflow.sdk
+before = set(sys.modules)
+import airflow_provider_make.monitoring.metrics
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_importing_the_metrics_loads_no_stats() -> None:
+    # The operators call these functions; DAG files import the operators: Airflow's Stats
+    # (and StatsD's client) are loaded on the first metric, in the worker, not at parse time.
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, check=True, timeout=120
+    )
+    added = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [name for name in added if not name.startswith("airflow_provider_make")] == []
