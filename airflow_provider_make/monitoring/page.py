@@ -7,11 +7,12 @@ Every link is relative (the page is at ``<base_url>/make/``), so the page works 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from airflow_provider_make.monitoring.records import KINDS
+from airflow_provider_make.monitoring.records import KINDS, iso
 
 STYLE = """
 body{font-family:system-ui,sans-serif;font-size:14px;margin:16px;color:#1a202c}
@@ -150,7 +151,9 @@ def index(
             f"<tr>{_cell(day['day'])}{_cell(day['dag_id'])}{_cell(day['accepted'], 'num')}"
             f"{_cell(day['refused'], 'num')}{_cell(day['unknown'], 'num')}{_cell(day['cost'], 'num')}</tr>"
         )
-    query = {name: value for name, value in filters.items() if value}
+    query = {
+        name: iso(value) if isinstance(value, datetime) else value for name, value in filters.items() if value
+    }
     body += [
         "</table><h2>Requests, newest first</h2><form method='get'>",
         _select("dag_id", dag_ids, filters.get("dag_id")),

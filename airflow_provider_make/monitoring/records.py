@@ -46,6 +46,9 @@ def utc_now() -> str:
 
 
 def iso(moment: datetime) -> str:
+    """``moment`` in the records' form; a naive one is taken as UTC (the page's date fields are)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -139,7 +142,9 @@ class RequestRecord:
 
     def refusal(self, result_code: int | None, reason: str) -> None:
         """Keep the refusal in place of the intent: nothing left, a later try may send again."""
-        self.attempt.update(state=REFUSED, answered_at=utc_now(), result_code=result_code, reason=reason)
+        now = utc_now()
+        self.attempt["sent_at"] = self.attempt["sent_at"] or now
+        self.attempt.update(state=REFUSED, answered_at=now, result_code=result_code, reason=reason)
         self.durable.set(xcom_keys.STATE_REQUEST, self.value({}))
 
 
