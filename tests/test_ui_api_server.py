@@ -38,7 +38,7 @@ from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, TEST_DAGS, AirflowHome, 
 from tests.helpers import plugin_entry_point_path
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Frame, Page
 
 # One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
@@ -410,9 +410,13 @@ def test_the_make_page_in_a_browser(api_server: ApiServer, monitored: dict[str, 
     make.get_by_role("heading", name="Requests, newest first").wait_for()
     # The page's own filter: one DAG's requests.
     make.get_by_label("dag_id").select_option("monitoring_sends")
-    make.get_by_role("button", name="filter").click()
-    rows = make.locator("tr", has=make.locator("td")).filter(has_text=monitored["run_id"])
-    rows.first.wait_for()
+    with page.expect_event("framenavigated", lambda frame: "dag_id=monitoring_sends" in frame.url) as event:
+        make.get_by_role("button", name="filter").click()
+    filtered: Frame = event.value
+    filtered.wait_for_load_state()
+    heading = filtered.get_by_role("heading", name="Requests, newest first")
+    assert heading.count() == 1, filtered.locator("body").inner_text()[:1000]
+    rows = filtered.locator("tr", has=filtered.locator("td")).filter(has_text=monitored["run_id"])
     cells = [row.locator("td").all_inner_texts() for row in rows.all()]
     # sent at, DAG / run / task, kind, recipients, cost, credits after, tracking id, state, details
     tracking_ids = sorted(row[6] for row in cells if row[6] and row[2] != "campaign")
