@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_make.sandbox import SandboxServer
 from tests.api_server import ApiServer, running_api_server
 from tests.conftest import TEST_DAGS, AirflowHome, Sandbox
 from tests.dags.recorded_sends import DAG_IDS
@@ -49,13 +51,13 @@ class Fab:
     tracking_ids: dict[str, str]  # what the sandbox accepted, by DAG id
 
 
-def _checked(done: object) -> None:
-    assert getattr(done, "returncode", 1) == 0, getattr(done, "stdout", "") + getattr(done, "stderr", "")
+def _checked(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
-def fab(tmp_path_factory: pytest.TempPathFactory, sandbox_server: object) -> Iterator[Fab]:
-    api = Sandbox(sandbox_server)  # type: ignore[arg-type]
+def fab(tmp_path_factory: pytest.TempPathFactory, sandbox_server: SandboxServer) -> Iterator[Fab]:
+    api = Sandbox(sandbox_server)
     api.reset()
     home = FabHome(tmp_path_factory.mktemp("fab_home"))
     _checked(home.airflow("db", "migrate"))  # also creates FAB's tables
