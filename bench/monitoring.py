@@ -119,7 +119,8 @@ DAGS_FILE = """
 from datetime import datetime
 from airflow.sdk import DAG
 for name in [f"dag_{n}" for n in range(20)] + ["campaigns"]:
-    DAG(dag_id=name, schedule=None, start_date=datetime(2026, 1, 1))
+    with DAG(dag_id=name, schedule=None, start_date=datetime(2026, 1, 1)):  # registered on exit
+        pass
 """
 
 
@@ -185,11 +186,12 @@ def api_latency(home: Path, samples: int) -> dict[str, float]:
             ),
             "page": "/make/",
         }
-        _, body = request(base + paths["requests (newest 100)"], token)  # builds the app
+        start = time.perf_counter()
+        _, body = request(base + paths["requests (newest 100)"], token)  # builds the app, reads every record
+        figures = {"first request after start": time.perf_counter() - start}
         listed = json.loads(body)["total_entries"]
         if listed != SINGLES + CAMPAIGNS:
             raise RuntimeError(f"the API lists {listed} requests, not the {SINGLES + CAMPAIGNS} recorded")
-        figures = {}
         for name, path in paths.items():
             times = []
             for _ in range(samples):
@@ -246,10 +248,10 @@ def main() -> None:
         figures = api_latency(home, options.samples)
         print(
             f"API with {SINGLES} single requests and {CAMPAIGNS * CAMPAIGN_ROWS} campaign rows recorded, "
-            f"p95 of {options.samples}:"
+            f"p95 of {options.samples} (target: under 1 s):"
         )
         for name, seconds in figures.items():
-            print(f"  {name:<36} {seconds * 1000:7.0f} ms{'  (over 1 s!)' if seconds >= 1 else ''}")
+            print(f"  {name:<36} {seconds * 1000:7.0f} ms")
         plain, recorded = recording_cost(home, options.latency, options.rounds)
     print(
         f"a send {options.latency * 1000:.0f} ms away with its two durable writes: {plain:.1f} ms, "

@@ -85,15 +85,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_api_server(airflow: Path, env: dict[str, str], log: Path) -> Iterator[ApiServer]:
-    """``airflow api-server`` (the ``airflow`` command given) with ``env``, until the block ends."""
-    port = free_port()
+def running_api_server(
+    airflow: Path, env: dict[str, str], log: Path, port: int, base_path: str = ""
+) -> Iterator[ApiServer]:
+    """``airflow api-server`` (the ``airflow`` command given) with ``env`` on loopback ``port``,
+    until the block ends; ``base_path``: the path of ``[api] base_url`` that ``env`` sets."""
     command = [str(airflow), "api-server", "--port", str(port), "--host", "127.0.0.1"]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    server = ApiServer(f"http://127.0.0.1:{port}{base_path}", log)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_make.sandbox import SandboxServer
-from tests.api_server import ApiServer, running_api_server
+from tests.api_server import ApiServer, free_port, running_api_server
 from tests.conftest import TEST_DAGS, AirflowHome, Sandbox
 from tests.dags.recorded_sends import DAG_IDS
 
@@ -72,7 +72,7 @@ def fab(tmp_path_factory: pytest.TempPathFactory, sandbox_server: SandboxServer)
     _checked(home.airflow(*admin, "--firstname", "A", "--lastname", "Dmin", "--email", "admin@example.com"))
     env = home.env()
     airflow = Path(sys.executable).with_name("airflow")
-    with running_api_server(airflow, env, home.path / "api-server.log") as server:
+    with running_api_server(airflow, env, home.path / "api-server.log", free_port()) as server:
         server.token = server.token_for(ADMIN, PASSWORDS[ADMIN])
         # The role and its user, through FAB's own REST API.
         role = {

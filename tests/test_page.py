@@ -68,8 +68,8 @@ def test_pages_keep_the_filters() -> None:
     since = datetime(2026, 1, 1, tzinfo=timezone.utc)
     html = _index([_row(n) for n in range(120)], {"dag_id": "alerts", "since": since}, number=2)
     assert "page 2 of 3 (120 in all)" in html
-    assert "?dag_id=alerts&amp;since=2026-01-01T00%3A00%3A00Z&amp;page=1" in html
-    assert "?dag_id=alerts&amp;since=2026-01-01T00%3A00%3A00Z&amp;page=3" in html
+    assert "?dag_id=alerts&amp;since=2026-01-01T00%3A00%3A00.000Z&amp;page=1" in html
+    assert "?dag_id=alerts&amp;since=2026-01-01T00%3A00%3A00.000Z&amp;page=3" in html
     assert "id50" in html and "id99" in html and "id49<" not in html and "id100<" not in html
     assert 'value="2026-01-01T00:00"' in html  # the date field shows the filter
 

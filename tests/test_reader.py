@@ -103,7 +103,7 @@ def test_refusals_are_listed_with_their_result_code_and_no_cost(recorded: Record
 
 
 def test_a_worker_killed_mid_send_leaves_its_request_unknown(recorded: Recorded) -> None:
-    unknown = [row for row in recorded.rows() if row["state"] == "unknown"]
+    unknown = [row for row in _singles(recorded.rows()) if row["state"] == "unknown"]
     assert sorted(row["dag_id"] for row in unknown) == [
         f"monitoring_killed_{store}" for store in sorted(STORES)
     ]
@@ -112,8 +112,11 @@ def test_a_worker_killed_mid_send_leaves_its_request_unknown(recorded: Recorded)
 
 
 def test_a_campaign_is_one_row_with_its_counts_and_pages_of_rows(recorded: Recorded) -> None:
-    campaigns = [row for row in recorded.rows() if row["kind"] == "campaign"]
+    campaigns = [
+        row for row in recorded.rows() if row["kind"] == "campaign" and row["counts"]["total"] == 300
+    ]
     assert sorted(row["task_id"] for row in campaigns) == [f"campaign_{store}" for store in sorted(STORES)]
+    assert {row["state"] for row in campaigns} == {"finished"}
     for row in campaigns:
         assert row["counts"]["total"] == 300
         assert row["counts"]["accepted"] == 270 and row["counts"]["failed"] == 30
@@ -137,6 +140,12 @@ def test_a_campaign_is_one_row_with_its_counts_and_pages_of_rows(recorded: Recor
         }
         assert page["rows"][0]["tracking_id"] == "id126"
         assert [row["row"] for row in last["rows"]] == list(range(290, 300))
+
+
+def test_a_campaign_whose_task_stopped_while_running_is_unknown(recorded: Recorded) -> None:
+    [stopped] = [row for row in recorded.rows() if row["task_id"] == "campaign_stopped"]
+    assert stopped["state"] == "unknown"  # recorded as running, its task instance is no longer
+    assert stopped["counts"]["total"] == 10
 
 
 def test_filters(recorded: Recorded) -> None:
@@ -166,8 +175,8 @@ def test_summary_adds_up_to_the_sandbox(recorded: Recorded) -> None:
     assert summary["credits"]["value"] == recorded.api.credits_of(LOGIN)  # the latest answer's balance
     days = {(day["dag_id"]): day for day in summary["days"]}
     sends = days["monitoring_sends"]
-    assert sends["accepted"] == 4 + 2 * 270 and sends["refused"] == 2 + 2 * 30
-    assert sends["cost"] == (START_CREDITS - recorded.api.credits_of(LOGIN)) + 2 * 270 * 5
+    assert sends["accepted"] == 4 + 2 * 270 + 9 and sends["refused"] == 2 + 2 * 30 + 1  # the campaigns' rows
+    assert sends["cost"] == (START_CREDITS - recorded.api.credits_of(LOGIN)) + (2 * 270 + 9) * 5
     assert days["monitoring_killed_variable"]["unknown"] == 1
 
 

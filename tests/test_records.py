@@ -32,8 +32,8 @@ def test_an_unknown_kind_names_the_argument() -> None:
 
 def test_times_are_utc_with_z() -> None:
     paris = timezone(timedelta(hours=1))
-    assert iso(datetime(2026, 1, 31, 9, 0, 3, 999, tzinfo=paris)) == "2026-01-31T08:00:03Z"
+    assert iso(datetime(2026, 1, 31, 9, 0, 3, 999, tzinfo=paris)) == "2026-01-31T08:00:03.000Z"
 
 
 def test_a_naive_time_is_utc() -> None:
-    assert iso(datetime(2026, 1, 31, 8, 0, 3)) == "2026-01-31T08:00:03Z"
+    assert iso(datetime(2026, 1, 31, 8, 0, 3)) == "2026-01-31T08:00:03.000Z"

@@ -45,6 +45,8 @@ class Stored:
     value: dict[str, Any]
     #: The Variable key prefix of the task instance (3.1/3.2), or None for task_state_store rows.
     variable_prefix: str | None
+    #: A campaign recorded as running whose task is no longer running (its worker died).
+    stopped: bool = False
 
     @property
     def record(self) -> dict[str, Any]:
@@ -74,6 +76,43 @@ def _parse(text: str | None) -> dict[str, Any] | None:
     return value
 
 
+def _decrypted(text: str, encrypted: bool) -> str | None:
+    """A Variable's stored text in clear, as Airflow's model decrypts it (None if it cannot)."""
+    if not encrypted:
+        return text
+    from airflow.models.crypto import get_fernet
+
+    try:
+        return str(get_fernet().decrypt(text.encode()).decode())
+    except Exception:  # noqa: BLE001 - as Airflow's model: a value it cannot decrypt is skipped
+        return None
+
+
+class _ParsedValues:
+    """Stored texts already decrypted and parsed, so that a page costs one query, not 2,000 decryptions.
+
+    A record is parsed again only when its stored text changes (every write does; a Fernet
+    token differs each time). Reading the texts through columns, not the Variable model,
+    also keeps every record out of the log masker's patterns (the model adds each value
+    it loads).
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, Any] | None] = {}
+
+    def read(self, texts: list[tuple[str, bool]]) -> list[dict[str, Any] | None]:
+        known: dict[str, dict[str, Any] | None] = self._values
+        fresh: dict[str, dict[str, Any] | None] = {}
+        for text, encrypted in texts:
+            fresh[text] = known[text] if text in known else _parse(_decrypted(text, encrypted))
+        self._values = fresh  # only what is stored now: bounded by the records
+        return [fresh[text] for text, _ in texts]
+
+
+_variable_values = _ParsedValues()
+_state_store_values = _ParsedValues()
+
+
 def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
 
@@ -83,12 +122,15 @@ def _variable_records(session: Session) -> Iterator[Stored]:
     from sqlalchemy import or_, select
 
     wanted = or_(*(Variable.key.like(f"%\\_\\_{_escaped(key)}", escape="\\") for key in RECORD_KEYS))
-    query = select(Variable).where(Variable.key.like(f"{_escaped(VARIABLE_PREFIX)}%", escape="\\"), wanted)
-    for variable in session.scalars(query):
-        value = _parse(variable.val)
+    mine = Variable.key.like(f"{_escaped(VARIABLE_PREFIX)}%", escape="\\")
+    rows = session.execute(
+        select(Variable.key, Variable._val, Variable.is_encrypted).where(mine, wanted)
+    ).all()
+    values = _variable_values.read([(text, bool(encrypted)) for _, text, encrypted in rows])
+    for (name, _, _), value in zip(rows, values, strict=True):
         if value is not None:
-            key = next(key for key in RECORD_KEYS if variable.key.endswith("__" + key))
-            yield Stored(value, variable.key[: -len(key)])
+            key = next(key for key in RECORD_KEYS if name.endswith("__" + key))
+            yield Stored(value, name[: -len(key)])
 
 
 def _task_state_model() -> Any:
@@ -106,15 +148,48 @@ def _state_store_records(session: Session) -> Iterator[Stored]:
         return
     from sqlalchemy import select
 
-    for text in session.scalars(select(model.value).where(model.key.in_(RECORD_KEYS))):
-        value = _parse(text)
+    texts = session.scalars(select(model.value).where(model.key.in_(RECORD_KEYS))).all()
+    for value in _state_store_values.read([(text, False) for text in texts]):
         if value is not None:
             yield Stored(value, None)
 
 
+#: Task instance states in which a campaign may still be sending (or resume, on a retry).
+ACTIVE_STATES = (
+    "running",
+    "deferred",
+    "queued",
+    "scheduled",
+    "up_for_retry",
+    "up_for_reschedule",
+    "restarting",
+)
+
+
+def _stopped(session: Session, stored: list[Stored]) -> list[Stored]:
+    """``stored``, with the campaigns recorded as running whose task instance has stopped marked so."""
+    running = [item for item in stored if item.is_campaign and item.record.get("running")]
+    if not running:
+        return stored
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import and_, or_, select
+
+    names = ("dag_id", "run_id", "task_id", "map_index")
+    wanted = or_(
+        *(and_(*(getattr(TaskInstance, name) == item.identity[name] for name in names)) for item in running)
+    )
+    query = select(*(getattr(TaskInstance, name) for name in names), TaskInstance.state).where(wanted)
+    active = {tuple(row[:4]) for row in session.execute(query) if row[4] in ACTIVE_STATES}
+    stopped = {id(item) for item in running if tuple(item.identity[name] for name in names) not in active}
+    return [
+        Stored(item.value, item.variable_prefix, stopped=True) if id(item) in stopped else item
+        for item in stored
+    ]
+
+
 def load(session: Session) -> list[Stored]:
     """Every durable value that carries a monitoring record, from both stores."""
-    return [*_variable_records(session), *_state_store_records(session)]
+    return _stopped(session, [*_variable_records(session), *_state_store_records(session)])
 
 
 # ----------------------------------------------------------------------------- requests
@@ -132,12 +207,13 @@ def _request_rows(stored: Stored) -> Iterator[dict[str, Any]]:
             "kind": "campaign",
             "tracking_id": None,
             "tracking_url": None,
-            "state": "running" if record.get("running") else FINISHED,
+            "state": (UNKNOWN if stored.stopped else "running") if record.get("running") else FINISHED,
             "result_code": None,
             "reason": None,
             "cost": counts.get("cost", 0),
             "credits": record.get("credits"),
             "sent_at": record.get("started_at"),
+            "answered_at": record.get("updated_at"),
             "finished_at": None if record.get("running") else record.get("updated_at"),
             "recipients": [],
             "counts": counts,
@@ -156,6 +232,7 @@ def _request_rows(stored: Stored) -> Iterator[dict[str, Any]]:
             "cost": attempt.get("cost") if attempt.get("state") in (ACCEPTED, FINISHED) else 0,
             "credits": attempt.get("credits"),
             "sent_at": attempt.get("sent_at"),
+            "answered_at": attempt.get("answered_at"),
             "finished_at": attempt.get("finished_at"),
             "recipients": attempt.get("recipients", []),
         }
@@ -207,12 +284,13 @@ def summary(rows: list[dict[str, Any]], days: int, now: datetime) -> dict[str, A
     )
     balance: dict[str, Any] = {"value": None, "at": None}
     trend: dict[str, int] = {}
-    for row in reversed(rows):  # oldest first: the last balance of a day wins
+    with_credits = [row for row in rows if row["credits"] is not None and row["answered_at"]]
+    for row in sorted(with_credits, key=lambda row: str(row["answered_at"])):  # the day's last balance wins
+        balance = {"value": row["credits"], "at": row["answered_at"]}
+        if row["answered_at"][:10] >= start:
+            trend[row["answered_at"][:10]] = row["credits"]
+    for row in rows:
         day = (row["sent_at"] or "")[:10]
-        if row["credits"] is not None and row["sent_at"]:
-            balance = {"value": row["credits"], "at": row["sent_at"]}
-            if day >= start:
-                trend[day] = row["credits"]
         if day < start:
             continue
         total = totals[(day, row["dag_id"])]
@@ -260,10 +338,10 @@ def _sibling(session: Session, campaign: Stored, key: str) -> Any:
         from airflow.models.variable import Variable
         from sqlalchemy import select
 
-        variable = session.scalars(
-            select(Variable).where(Variable.key == campaign.variable_prefix + key)
+        found = session.execute(
+            select(Variable._val, Variable.is_encrypted).where(Variable.key == campaign.variable_prefix + key)
         ).first()
-        text = variable.val if variable is not None else None
+        text = _decrypted(found[0], bool(found[1])) if found is not None else None
     else:
         from sqlalchemy import select
 

@@ -49,7 +49,7 @@ def iso(moment: datetime) -> str:
     """``moment`` in the records' form; a naive one is taken as UTC (the page's date fields are)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def kind_name(kind: str) -> str:

@@ -66,7 +66,7 @@ def killed(store: str, **context: Any) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def campaign(store: str, total: int, **context: Any) -> None:
+def campaign(store: str, total: int, running: bool = False, **context: Any) -> None:
     """A campaign's records as the ledger keeps them: its state (with the monitoring record) and chunks."""
     from airflow_provider_make.campaign.ledger import STATE_KEY, Ledger
     from airflow_provider_make.monitoring.records import campaign_record, identity, utc_now
@@ -84,7 +84,7 @@ def campaign(store: str, total: int, **context: Any) -> None:
         "failed": len(range(0, total, 10)),
     }
     counts.update(invalid=0, unknown=0, skipped_duplicates=0, cost=ledger.spent())
-    monitor = campaign_record(identity(context), counts=counts, started_at=utc_now(), running=False)
+    monitor = campaign_record(identity(context), counts=counts, started_at=utc_now(), running=running)
     value = {"version": 1, "fingerprint": "fingerprint", "total": total, "chunk_rows": ledger.chunk_rows}
     durable.set(STATE_KEY, {**value, "intents": [], "journal": {}, "monitor": monitor})
 
@@ -107,6 +107,12 @@ with DAG(dag_id="monitoring_sends", schedule=None, start_date=START, catchup=Fal
         PythonOperator(
             task_id=f"campaign_{name}", python_callable=campaign, op_kwargs={"store": name, "total": 300}
         )
+    # Its task ends with the campaign recorded as running (as when its worker dies mid-campaign).
+    PythonOperator(
+        task_id="campaign_stopped",
+        python_callable=campaign,
+        op_kwargs={"store": "variable", "total": 10, "running": True},
+    )
 
 for name in STORES:
     with DAG(dag_id=f"monitoring_killed_{name}", schedule=None, start_date=START, catchup=False):
