@@ -10,10 +10,12 @@ evaluated (no ``from __future__ import annotations``): FastAPI reads them.
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from airflow_provider_make.monitoring import page, reader
@@ -79,6 +81,15 @@ def _load(dag_ids: set[str]) -> list[dict[str, Any]]:
 def build_app() -> FastAPI:
     """The app: ``/`` (the page), ``/campaigns/...`` (a campaign's page), ``/api/v1/...``."""
     app = FastAPI(title="make: requests and credits", docs_url="/api/docs", openapi_url="/api/openapi.json")
+
+    @app.middleware("http")
+    async def drop_empty_filters(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """An empty filter means "all": the page's form submits every field, filled or not."""
+        pairs = parse_qsl(request.scope["query_string"].decode(), keep_blank_values=True)
+        request.scope["query_string"] = urlencode([(name, value) for name, value in pairs if value]).encode()
+        return await call_next(request)
 
     @app.get("/api/v1/requests")
     def list_requests(
