@@ -1,13 +1,9 @@
-"""What the hook raises: the client layer's errors (:mod:`.client.errors`), as Airflow exceptions.
+"""What the hook raises: the client layer's errors (:mod:`.client.errors`) as Airflow exceptions.
 
-Each ``Airflow<ClientClass>`` inherits from its client class (so ``except MakeAuthError``
-catches either) and from the Airflow exception its :func:`action_of` calls for (spec
-decision 11): ``AirflowFailException`` (no retries) when retrying cannot help or may send
-twice (fix the request or the account, an unknown tracking id, and a send that may have
-been accepted: :class:`AirflowMakeUnsafeToRetryError`), else ``AirflowException`` (retries
-apply: service failures, a tracking log not ready yet, transport failures of reads or of
-sends that never left). Every class here is declared in this module, so an error pickled in
-one process unpickles in any other.
+Each ``Airflow<ClientClass>`` inherits from its client class (``except MakeAuthError``
+catches either) and from the Airflow exception :func:`action_of` calls for (spec decision
+11): ``AirflowFailException`` (no retries) when retrying cannot help or may send twice, else
+``AirflowException``. Every class is declared here, so a pickled error unpickles in any process.
 """
 
 from __future__ import annotations
