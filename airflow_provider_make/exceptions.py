@@ -22,6 +22,7 @@ from airflow_provider_make.client.errors import (
     MakeTransportError,
     MakeValidationError,
     action_of,
+    rebuild,
 )
 from airflow_provider_make.compat import AirflowException, AirflowFailException
 
@@ -126,7 +127,4 @@ def to_airflow_exception(error: MakeError) -> MakeError:
         cls: type[MakeError] = AirflowMakeUnsafeToRetryError
     else:
         cls = next(_AIRFLOW_CLASS[kind] for kind in type(error).__mro__ if kind in _AIRFLOW_CLASS)
-    converted = cls.__new__(cls, *error.args)
-    converted.args = error.args
-    vars(converted).update(vars(error))
-    return converted
+    return rebuild(cls, error.message, vars(error))

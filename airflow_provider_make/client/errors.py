@@ -42,7 +42,7 @@ class MakeError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickles with every attribute, whatever the constructor's keyword arguments."""
-        return _rebuild, (type(self), self.message, dict(vars(self)))
+        return rebuild, (type(self), self.message, dict(vars(self)))
 
     def to_event(self) -> dict[str, Any]:
         """A JSON-safe form, for a trigger's event; :func:`error_from_event` rebuilds it."""
@@ -51,8 +51,9 @@ class MakeError(Exception):
         return {"error": name, "message": self.message, **extras}
 
 
-def _rebuild(cls: type[MakeError], message: str, attributes: dict[str, Any]) -> MakeError:
-    """An error of class ``cls`` with these attributes, its constructor not called."""
+def rebuild(cls: type[MakeError], message: str, attributes: dict[str, Any]) -> MakeError:
+    """An error of class ``cls`` with this message and these attributes, its constructor not called
+    (so whatever its keyword arguments: pickling, trigger events, :func:`.to_airflow_exception`)."""
     error = cls.__new__(cls, message)
     error.args = (message,)
     vars(error).update(attributes)
@@ -168,7 +169,7 @@ def error_from_event(event: dict[str, Any]) -> MakeError:
     attributes.update((name, event[name]) for name in _EXTRAS if name in event)
     if issubclass(cls, MakeTransportError):
         attributes["may_have_been_accepted"] = bool(event.get("may_have_been_accepted"))
-    return _rebuild(cls, message, attributes)
+    return rebuild(cls, message, attributes)
 
 
 def error_for_code(result_code: int, request: str) -> MakeApiError:
