@@ -36,8 +36,7 @@ _WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # 47: a gzip or zlib header;
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 #: An answer is a handful of short fields: the cap on the bytes read from the wire, before
-#: decompression, and on the decoded body. Past either, the answer is not the make API's.
-MAX_WIRE_BYTES = 64 * 1024
+#: decompression, and on the decoded body. Past it, the answer is not the make API's.
 MAX_ANSWER_BYTES = 64 * 1024
 #: Web servers refuse request lines past 8 KiB (Apache's default is 8,190 bytes): a longer
 #: URL is refused here, before it leaves, rather than reported as "may have been accepted".
@@ -93,9 +92,9 @@ class Answer:
     body: bytes = b""
 
     def add(self, chunk: bytes) -> bool:
-        """Keep ``chunk`` up to ``MAX_WIRE_BYTES + 1`` bytes in all; True once over (stop reading)."""
-        self.body += chunk[: MAX_WIRE_BYTES + 1 - len(self.body)]
-        return len(self.body) > MAX_WIRE_BYTES
+        """Keep ``chunk`` up to ``MAX_ANSWER_BYTES + 1`` bytes in all; True once over (stop reading)."""
+        self.body += chunk[: MAX_ANSWER_BYTES + 1 - len(self.body)]
+        return len(self.body) > MAX_ANSWER_BYTES
 
 
 @dataclass(frozen=True)
@@ -206,8 +205,8 @@ def _fields(call: ApiCall[Any], settings: ClientSettings, outcome: Answer | Fail
         shown = "".join(char for char in shown if char.isprintable())[:60]
         kind = ", a redirect, which is never followed" if 300 <= outcome.status < 400 else ""
         raise _failure(call, settings, f"the API answered HTTP {outcome.status} {shown}".strip() + kind)
-    if len(outcome.body) > MAX_WIRE_BYTES:
-        raise _failure(call, settings, f"the answer is larger than {MAX_WIRE_BYTES} bytes")
+    if len(outcome.body) > MAX_ANSWER_BYTES:
+        raise _failure(call, settings, f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
     body, encoding = outcome.body, (outcome.content_encoding or "").strip().lower()
     if encoding not in ("", "identity"):
         try:  # only what ACCEPT_ENCODING asked for
