@@ -14,11 +14,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import tomllib
 from airflow.sdk import BaseHook, BaseNotifier, BaseOperatorLink
 
 from airflow_provider_make.compat import task_sdk_version
 from airflow_provider_make.get_provider_info import get_provider_info
-from tests.conftest import AirflowHome
+from tests.conftest import ROOT, AirflowHome
 
 AIRFLOW_DIR = Path(importlib.import_module("airflow").__file__ or "").parent
 
@@ -99,6 +100,13 @@ def test_entry_point_is_registered() -> None:
         if ep.value.startswith("airflow_provider_make")
     ]
     assert entry_point.load() is get_provider_info
+
+
+def test_the_package_metadata_names_no_address_that_leads_nowhere() -> None:
+    """The project has no public home yet: its metadata must not send users to made-up URLs."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "urls" not in project
+    assert "://" not in json.dumps(project)
 
 
 def test_every_class_and_module_named_imports() -> None:
