@@ -19,7 +19,6 @@ from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.redaction import secret_forms
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.sync_driver import MakeClient
-from airflow_provider_make.client.tracking import TrackingPoll
 from airflow_provider_make.exceptions import to_airflow_exception
 
 if TYPE_CHECKING:
@@ -221,16 +220,26 @@ class MakeHook(BaseHook):
         return await self.arun(calls.tracking, tracking_id=tracking_id)
 
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
-        """One look: the tracking log once the request is finished (spec decision 8), else None
-        (also while the log is not there yet, 112, or the read failed in a way worth retrying)."""
+        """One look, the way every wait looks (:mod:`~airflow_provider_make.waiting`): the tracking
+        log once the request is finished (spec decision 8), else None, also while the log is not
+        there yet (112) or after a failure worth looking again through (logged); 110 raises."""
+        from airflow_provider_make.waiting import wait_for_trackings_blocking
+
         with airflow_errors():
             check.flag(wait_for_follow_up, "wait_for_follow_up")
-        try:
-            tracking = self.get_tracking(tracking_id)
-        except MakeError as error:
-            TrackingPoll.of_error(error)  # raises unless looking again may help
-            return None
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up).finished
+            check.tracking_id(tracking_id)
+            waited = wait_for_trackings_blocking(
+                self.settings,
+                [tracking_id],
+                deadline=0,
+                poll_interval=0,
+                wait_for_follow_up=wait_for_follow_up,
+            )
+            if (error := waited.lost.get(tracking_id)) is not None:
+                raise error
+        if problem := waited.not_finished.get(tracking_id):
+            self.log.warning("Looking at the tracking log of %s failed: %s", tracking_id, problem)
+        return waited.finished.get(tracking_id)
 
     def get_credits(self) -> int:
         """The account's balance, as an int (0 also for wrong credentials: see test_connection)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.tasks import UsesMakeHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
