@@ -89,8 +89,8 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         check_if_literal(lambda value: check.flag(value, "dry_run"), dry_run)
         check_if_literal(lambda value: check.credit_amount(value, "cost_per_request"), cost_per_request)
 
-    def request(self) -> ApiCall[SendResult]:
-        """This task's request, checked and built by the hook (each class passes its own arguments)."""
+    def api_call(self) -> ApiCall[SendResult]:
+        """This task's API call, checked and built by the hook (each class passes its own arguments)."""
         raise NotImplementedError
 
     def fingerprint(self) -> str:
@@ -143,7 +143,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         from airflow_provider_make.client.errors import MakeError, MakeTransportError
         from airflow_provider_make.client.kinds import RequestKind
 
-        call = self.request()
+        call = self.api_call()
         try:
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": now})
@@ -177,7 +177,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         from airflow_provider_make.client import validation as check
         from airflow_provider_make.client.kinds import RequestKind
 
-        call = self.request()
+        call = self.api_call()
         cost = checked(lambda value: check.credit_amount(value, "cost_per_request"), self.cost_per_request)
         if cost is None and call.endpoint == RequestKind.SMS_PLUS.endpoint:
             cost = last_cost(self.hook.settings.login)
@@ -299,7 +299,7 @@ class MakeRingOperator(_CallerCalleeOperator):
     :param callee: the number that rings.
     """
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
@@ -323,7 +323,7 @@ class MakeRingPlusOperator(BaseMakeSendOperator):
         if isinstance(pairs, (str, list, tuple)):  # never an iterator: reading it would empty it
             check_if_literal(check.ring_plus_pair_list, pairs)
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(calls.ring_plus, pairs=self.pairs, delay_seconds=self.delay_seconds)
@@ -349,7 +349,7 @@ class MakeRingunOperator(BaseMakeSendOperator):
         if isinstance(callees, (str, list, tuple)):  # never an iterator: reading it would empty it
             check_if_literal(check.ringun_callee_list, callees)
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
@@ -368,7 +368,7 @@ class MakeCallOperator(_CallerCalleeOperator):
     :param callee: the number rung first.
     """
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
@@ -398,7 +398,7 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         check_if_literal(check.duration_minutes, max_duration_minutes)
         check_if_literal(check.recording_notice, recording_notice)
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
@@ -430,7 +430,7 @@ class MakeSmsOperator(BaseMakeWaitingOperator):
         self.catalog_code = catalog_code
         check_if_literal(check.catalog_code, catalog_code)
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
@@ -479,7 +479,7 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         check_if_literal(lambda value: check.flag(value, "wait_for_follow_up"), wait_for_follow_up)
         check_if_literal(lambda value: check.sms_text(value, allow_transliteration=transliterate), message)
 
-    def request(self) -> ApiCall[SendResult]:
+    def api_call(self) -> ApiCall[SendResult]:
         from airflow_provider_make.client import calls
 
         return self.hook.build(
