@@ -1,6 +1,7 @@
 """MakeHook: the make API for Airflow, on top of the Airflow-free client layer (``client/``).
 
-Every request method is one line over :meth:`MakeHook.run` or :meth:`MakeHook.arun`; errors
+Every request method hands its arguments by name to its builder in ``client/calls.py``
+through :meth:`MakeHook.run`; a tracking read that waits goes through :mod:`.waiting`. Errors
 come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
 """
 
