@@ -397,3 +397,17 @@ def test_credentials_never_reach_the_dry_run_result(make_default: Sandbox) -> No
     rehearsal = sms_plus(dry_run=True).execute(context(MemoryStore()))
     assert LOGIN not in json.dumps(rehearsal)
     assert "pwd" not in rehearsal["query"] and PASSWORD not in json.dumps(rehearsal)
+
+
+def test_a_dry_run_of_a_sms_plus_uses_the_last_cost_charged_to_the_account(
+    api: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_make.campaign.costs import cost_key
+
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", api.conn_json(login=POOR_LOGIN))  # 3 credits
+    monkeypatch.setenv(f"AIRFLOW_VAR_{cost_key(POOR_LOGIN).upper()}", "10")
+    with pytest.raises(AirflowFailException, match="has 3 credits, less than the 10 makeSms\\+ costs"):
+        sms_plus(dry_run=True).execute(context(MemoryStore()))
+    ring = MakeRingOperator(task_id="ring", caller=SENDER, callee=RECIPIENT, dry_run=True)
+    assert ring.execute(context(MemoryStore()))["cost"] is None  # only makeSms+ costs are remembered
+    assert api.sends() == []

@@ -158,8 +158,6 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
                 durable.delete(xcom_keys.STATE_REQUEST)
             raise
         self.log.info(result.summary())
-        if result.kind is RequestKind.SMS_PLUS:  # for dry runs to come (campaign/costs.py)
-            remember_cost(self.hook.settings.login, result.cost)
         request = result.to_dict()
         try:
             durable.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": fingerprint})
@@ -168,6 +166,8 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
                 f"{result.summary()}, but keeping that in the {durable.backend} failed ({error}); the task "
                 "is not retried, so the request is not sent twice"
             ) from None
+        if result.kind is RequestKind.SMS_PLUS:  # for dry runs to come (campaign/costs.py)
+            remember_cost(self.hook.settings.login, result.cost)
         return request
 
     def rehearse(self) -> dict[str, Any]:
