@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -26,39 +25,9 @@ from airflow_provider_make.operators.make import (
     MakeSmsOperator,
     MakeSmsPlusOperator,
 )
-from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, Sandbox
+from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, MemoryStore, Sandbox, TaskInstance
 
 SENDER, RECIPIENT = "+33612345678", "+33687654321"
-
-
-class MemoryStore:
-    """A ``task_state_store``: get, set and delete of JSON values, kept across the tries of a test."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, Any] = {}
-
-    def get(self, key: str) -> Any:
-        return self.records.get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        self.records[key] = json.loads(json.dumps(value))
-
-    def delete(self, key: str) -> None:
-        self.records.pop(key, None)
-
-
-@dataclass
-class TaskInstance:
-    """What the operators read of a task instance: its identity, and XCom pushes."""
-
-    dag_id: str = "dag"
-    run_id: str = "run"
-    task_id: str = "send"
-    map_index: int = -1
-    pushed: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
 
 
 def context(store: MemoryStore) -> Any:

@@ -10,15 +10,7 @@ from airflow_provider_make.client.errors import MakeTrackingUnknownError, MakeVa
 from airflow_provider_make.compat import AirflowFailException, AirflowSensorTimeout
 from airflow_provider_make.hooks.make import MakeHook
 from airflow_provider_make.sensors.make import MakeTrackingSensor
-from tests.conftest import Sandbox
-
-
-class TaskInstance:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
+from tests.conftest import Sandbox, TaskInstance
 
 
 def test_a_poke_is_one_look_done_once_the_request_is_finished(make_default: Sandbox) -> None:
