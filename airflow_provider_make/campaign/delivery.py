@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient
-from airflow_provider_make.client.errors import MakeError
-from airflow_provider_make.client.result_codes import Action
+from airflow_provider_make.client.errors import Action, MakeError, action_of
 
 if TYPE_CHECKING:
     from airflow_provider_make.client.settings import ClientSettings
@@ -55,10 +54,13 @@ async def wait_for_deliveries(
                 outcome[tracking_id]["problem"] = "the API did not answer before the deadline"
                 return
             except MakeError as error:
-                if error.action not in (Action.WAIT, Action.RETRY):  # 110: the API no longer knows this id
+                if action_of(error) not in (
+                    Action.WAIT,
+                    Action.RETRY,
+                ):  # 110: the API no longer knows this id
                     outcome[tracking_id]["problem"] = error.message
                     waiting_done.add(tracking_id)
-                elif error.action is Action.RETRY:
+                elif action_of(error) is Action.RETRY:
                     outcome[tracking_id]["problem"] = str(error)
                 return
             if tracking.is_finished:

@@ -140,7 +140,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         """Check, keep the intent, send, keep the answer. Only a refusal before the request left
         forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
         from airflow_provider_make.campaign.costs import remember_cost
-        from airflow_provider_make.client.errors import MakeError, MakeTransportError
+        from airflow_provider_make.client.errors import Action, MakeError, action_of
         from airflow_provider_make.client.kinds import RequestKind
 
         call = self.api_call()
@@ -154,7 +154,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         try:
             result = self.hook.send(call)
         except MakeError as error:
-            if not (isinstance(error, MakeTransportError) and error.may_have_been_accepted):
+            if action_of(error) is not Action.UNKNOWN:  # refused, or never reached the API
                 durable.delete(xcom_keys.STATE_REQUEST)
             raise
         self.log.info(result.summary())
