@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient
-from airflow_provider_make.client.errors import MakeError
-from airflow_provider_make.client.tracking import TrackingPoll
+from airflow_provider_make.client.errors import Action, MakeError, action_of
 
 if TYPE_CHECKING:
     from airflow_provider_make.client.settings import ClientSettings
@@ -51,24 +50,24 @@ async def wait_for_deliveries(
                 tracking = await asyncio.wait_for(
                     client.request(calls.tracking(tracking_id=tracking_id)), max(remaining, 0.0) + 1.0
                 )
-                poll = TrackingPoll.of(tracking, wait_for_follow_up=False)
             except asyncio.TimeoutError:
                 outcome[tracking_id]["problem"] = "the API did not answer before the deadline"
                 return
             except MakeError as error:
-                try:
-                    poll = TrackingPoll.of_error(error)
-                except MakeError as final:  # 110: the API no longer knows this id
-                    outcome[tracking_id]["problem"] = final.message
+                if action_of(error) not in (
+                    Action.WAIT,
+                    Action.RETRY,
+                ):  # 110: the API no longer knows this id
+                    outcome[tracking_id]["problem"] = error.message
                     waiting_done.add(tracking_id)
-                    return
-            if poll.finished is not None:
-                sent_at = getattr(poll.finished, "sent_at", None)
+                elif action_of(error) is Action.RETRY:
+                    outcome[tracking_id]["problem"] = str(error)
+                return
+            if tracking.is_finished:
+                sent_at = getattr(tracking, "sent_at", None)
                 outcome[tracking_id]["delivered_at"] = sent_at.isoformat() if sent_at is not None else None
                 outcome[tracking_id]["problem"] = ""
                 waiting_done.add(tracking_id)
-            elif poll.problem:
-                outcome[tracking_id]["problem"] = poll.problem
 
     rounds = 0
     while waiting:

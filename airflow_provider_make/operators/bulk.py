@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
+from airflow_provider_make.tasks import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    UsesMakeHook,
+    deferrable_or_default,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,8 +43,6 @@ SUMMARY_XCOM_KEY = "make_campaign_summary"
 MAX_CONCURRENCY = 100
 #: The most rows a failure message or a warning lists.
 LISTED = 20
-DEFAULT_POLL_INTERVAL = 10.0
-DEFAULT_TIMEOUT = 60 * 60.0
 
 
 class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
