@@ -32,7 +32,7 @@ from airflow_provider_make.compat import AirflowFailException
 from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator
 from airflow_provider_make.sandbox import Account, SandboxServer
 from tests.conftest import LOGIN, PASSWORD, Sandbox
-from tests.test_bulk_support import FileStore, MemoryStore, campaign_try, people
+from tests.helpers import FileStore, MemoryStore, campaign_try, people
 
 SMS_PATH = "/apimakesmsplus.php"
 
@@ -335,7 +335,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from airflow_provider_make.client.settings import ClientSettings
-from tests.test_bulk_support import FileStore, campaign_try, people
+from tests.helpers import FileStore, campaign_try, people
 settings = ClientSettings({login!r}, {password!r}, base_url={url!r})
 campaign_try(settings, people({rows}), FileStore(Path({folder!r})), max_concurrency={concurrency})
 """

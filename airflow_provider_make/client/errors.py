@@ -8,9 +8,11 @@ password travels in the query string (spec decision 12).
 
 from __future__ import annotations
 
+import enum
 from typing import Any, ClassVar
 
-from airflow_provider_make.client.result_codes import Action, Family, describe
+from airflow_provider_make.client import result_codes
+from airflow_provider_make.client.result_codes import Family, describe
 
 
 class MakeError(Exception):
@@ -29,7 +31,7 @@ class MakeError(Exception):
         self.result_code = result_code
 
     @property
-    def action(self) -> Action:
+    def action(self) -> result_codes.Action:
         """What a task does about this error: its family's action."""
         return self.family.action
 
@@ -98,8 +100,8 @@ class MakeTransportError(MakeError):
         self.may_have_been_accepted = may_have_been_accepted
 
     @property
-    def action(self) -> Action:
-        return Action.FAIL if self.may_have_been_accepted else Action.RETRY
+    def action(self) -> result_codes.Action:
+        return result_codes.Action.FAIL if self.may_have_been_accepted else result_codes.Action.RETRY
 
 
 class MakeConfigurationError(MakeError, family=Family.CONFIGURATION):
@@ -143,3 +145,30 @@ def error_for_code(result_code: int, request: str) -> MakeApiError:
     if isinstance(error, MakeInvalidArgumentError):
         error.argument = row.argument
     return error
+
+
+class Action(str, enum.Enum):
+    """What to do about an error (interim: the core task's ``Action`` of errors.py replaces it)."""
+
+    SUCCEED = "succeed"
+    FIX_REQUEST = "fix_request"
+    FIX_ACCOUNT = "fix_account"
+    RETRY = "retry"
+    WAIT = "wait"
+    UNKNOWN = "unknown"
+    LOST = "lost"
+
+
+def action_of(error: BaseException) -> Action:
+    """Interim stand-in for the core task's ``action_of`` (same names; the lead keeps core's)."""
+    if isinstance(error, MakeTransportError):
+        return Action.UNKNOWN if error.may_have_been_accepted else Action.RETRY
+    if isinstance(error, (MakeAuthError, MakeCreditError, MakeConfigurationError)):
+        return Action.FIX_ACCOUNT
+    if isinstance(error, MakeInvalidArgumentError):
+        return Action.FIX_REQUEST
+    if isinstance(error, MakeTrackingNotReadyError):
+        return Action.WAIT
+    if isinstance(error, MakeTrackingUnknownError):
+        return Action.LOST
+    return Action.RETRY

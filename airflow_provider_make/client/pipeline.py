@@ -52,6 +52,8 @@ class Cause(enum.Enum):
     # A TLS failure can come after the request was written (urllib3 reports both the same
     # way), so it counts as "may have reached the API", in every driver.
     TLS = "the TLS exchange with the API failed"
+    # The handshake failed: nothing of the request was written (a driver that can tell says so).
+    TLS_HANDSHAKE = "the TLS handshake with the API failed"
     READ_TIMEOUT = "the API did not answer in time"
     BROKEN = "the connection to the API broke before a whole answer arrived"
     DEADLINE = "the exchange took longer than its total deadline"
@@ -60,7 +62,7 @@ class Cause(enum.Enum):
     @property
     def reached(self) -> bool:
         """Whether the request may have reached the server (only a failed connect says no)."""
-        return self not in (Cause.CONNECT, Cause.CONNECT_TIMEOUT)
+        return self not in (Cause.CONNECT, Cause.CONNECT_TIMEOUT, Cause.TLS_HANDSHAKE)
 
 
 @dataclass(frozen=True)

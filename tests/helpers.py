@@ -1,4 +1,4 @@
-"""Helpers of the campaign tests: durable stores that behave like the task's, and one campaign try.
+"""Shared test helpers. Campaigns: durable stores that behave like the task's, and one campaign try.
 
 The stores keep JSON (what ``task_state_store`` keeps), so a test sees exactly what a
 retry would read. :class:`FileStore` keeps each key in a file written atomically, so a
@@ -8,6 +8,7 @@ campaign killed with SIGKILL in another process leaves what a killed worker leav
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -18,7 +19,8 @@ from typing import Any
 
 from airflow_provider_make.campaign import report, rows
 from airflow_provider_make.campaign.ledger import STATE_KEY, Ledger
-from airflow_provider_make.campaign.runner import Campaign, Options, Outcome
+from airflow_provider_make.campaign.options import Options
+from airflow_provider_make.campaign.runner import Campaign, Outcome
 from airflow_provider_make.client.settings import ClientSettings
 
 log = logging.getLogger("tests.campaign")
@@ -71,14 +73,17 @@ class Try:
     outcome: Outcome
     plan: rows.Plan
     ledger: Ledger
-    interrupted: list[int]
+
+    @property
+    def interrupted(self) -> list[int]:
+        return self.ledger.interrupted
 
     @property
     def summary(self) -> dict[str, Any]:
         return report.summary(self.plan, self.ledger, self.outcome.credits)
 
-    def results(self) -> list[dict[str, Any]]:
-        return list(report.results(self.plan, self.ledger))
+    def results(self, **options: Any) -> list[dict[str, Any]]:
+        return list(report.results(self.plan, self.ledger, **options))
 
     def statuses(self) -> dict[int, str]:
         return {row["row"]: row["status"] for row in self.results()}
@@ -90,11 +95,8 @@ def campaign_try(
     store: Any,
     *,
     message: str | None = "Bonjour {name}",
-    max_concurrency: int = 8,
-    max_per_second: float | None = None,
-    max_cost: int | None = None,
-    resend_unknown: bool = False,
-    progress_interval: float = 5.0,
+    cost_per_sms: int | None = None,
+    **options: Any,
 ) -> Try:
     """What the operator's execute does, without Airflow: plan, ledger, the loop."""
     plan = rows.plan(
@@ -102,12 +104,20 @@ def campaign_try(
     )
     ledger = Ledger(store, plan.fingerprint, plan.total)
     ledger.load()
-    interrupted = ledger.settle_interrupted(resend_unknown)
-    options = Options(max_concurrency, max_per_second, max_cost, resend_unknown, progress_interval)
-    outcome = asyncio.run(Campaign(plan, ledger, settings, options, log).run())
-    return Try(outcome, plan, ledger, interrupted)
+    checked = Options(**options)
+    ledger.settle_interrupted(checked.resend_unknown)
+    outcome = asyncio.run(Campaign(plan, ledger, settings, checked, log).run(cost_per_sms=cost_per_sms))
+    return Try(outcome, plan, ledger)
 
 
 def people(count: int, start: int = 0) -> list[dict[str, Any]]:
     """``count`` rows with distinct valid French mobile numbers and a name."""
     return [{"recipient": f"+3361{index:07d}", "name": f"P{index}"} for index in range(start, start + count)]
+
+
+SMS_PATH = "/apimakesmsplus.php"
+
+
+def accepted_by_recipient(api: Any) -> collections.Counter[str]:
+    """How many times the sandbox accepted a makeSms+ for each recipient."""
+    return collections.Counter(r["params"]["to"] for r in api.requests(SMS_PATH) if r["id"])
