@@ -8,6 +8,7 @@ per-row results.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from airflow_provider_make.client.settings import ClientSettings
@@ -153,3 +154,46 @@ def test_service_failures_stay_to_send_again(api: Sandbox, settings: ClientSetti
     assert done.summary["accepted"] == 4 and done.summary["not_sent"] == 2
     again = campaign_try(settings, people(6), store, max_concurrency=1)
     assert again.outcome.sent == 2 and again.summary["accepted"] == 6
+
+
+def test_a_wrong_password_sends_nothing_and_names_both_causes(api: Sandbox) -> None:
+    wrong = ClientSettings(LOGIN, "not-the-password", base_url=api.url)
+    done = campaign_try(wrong, people(10), MemoryStore())
+    assert done.outcome.stop == "balance" and done.outcome.credits_before == 0
+    assert api.requests(SMS_PATH) == []
+    assert done.summary["not_sent"] == 10
+
+
+def test_a_balance_short_of_one_sms_stops_before_any_send(api: Sandbox, settings: ClientSettings) -> None:
+    api.account(LOGIN, PASSWORD, 5)
+    done = campaign_try(settings, people(10), MemoryStore(), cost_per_sms=10)
+    assert done.outcome.stop == "balance" and api.requests(SMS_PATH) == []
+
+
+def test_credentials_turning_wrong_stop_the_campaign_at_the_first_101() -> None:
+    concurrency = 4
+    with SandboxServer(
+        port=0, speed=50, accounts=[Account(LOGIN, PASSWORD, 100_000)], latency=0.05
+    ) as server:
+        sandbox = Sandbox(server)
+        settings = ClientSettings(LOGIN, PASSWORD, base_url=server.url)
+
+        def change_password() -> None:
+            deadline = time.monotonic() + 30
+            while len(sandbox.requests(SMS_PATH)) < 20 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            sandbox.account(LOGIN, "changed-password", 100_000)
+
+        changer = threading.Thread(target=change_password)
+        changer.start()
+        done = campaign_try(settings, people(200), MemoryStore(), max_concurrency=concurrency)
+        changer.join()
+        received = sandbox.requests(SMS_PATH)
+    refused = [index for index, request in enumerate(received) if request["result_code"] == 101]
+    assert refused, "the password change came too late"
+    # Only the requests already in flight when the first 101 came back may follow it.
+    assert len(received) - refused[0] <= concurrency
+    assert done.outcome.stop == "account" and done.outcome.stop_error is not None
+    assert "101" in str(done.outcome.stop_error)
+    assert done.summary["accepted"] == len(received) - len(refused)
+    assert done.summary["unknown"] == 0 and done.summary["not_sent"] == 200 - done.summary["accepted"]

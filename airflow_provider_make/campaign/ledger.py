@@ -72,9 +72,9 @@ class CampaignChangedError(Exception):
 class Write(NamedTuple):
     """One durable write, copied on the loop's thread: chunk values first, then the state."""
 
-    chunks: dict[int, dict[str, Result]]
+    chunks: dict[int, dict[str, list[Any]]]
     intents: list[int]
-    journal: dict[str, Result]
+    journal: dict[str, list[Any]]
 
 
 def chunk_key(number: int) -> str:
@@ -177,10 +177,10 @@ class Ledger:
             base = number * self.chunk_rows
             for row in range(base, base + self.chunk_rows):
                 self.journal.pop(row, None)
-        journal = {str(row): result for row, result in self.journal.items()}
+        journal = {str(row): list(result) for row, result in self.journal.items()}  # stores take JSON
         return Write(chunks, sorted(self.unsettled), journal)
 
-    def _chunk_value(self, number: int) -> dict[str, Result]:
+    def _chunk_value(self, number: int) -> dict[str, list[Any]]:
         base = number * self.chunk_rows
         found = (
             self.chunk(number)
@@ -189,7 +189,7 @@ class Ledger:
                 row: self.journal[row] for row in range(base, base + self.chunk_rows) if row in self.journal
             }
         )
-        return {str(row - base): result for row, result in sorted(found.items())}
+        return {str(row - base): list(result) for row, result in sorted(found.items())}
 
     def commit(self, write: Write) -> None:
         """Write the chunks, then the window and journal (call it from a thread: it blocks)."""

@@ -26,14 +26,20 @@ def refuse(argument: str, problem: str) -> MakeValidationError:
 
 
 def whole(argument: str, value: Any, low: int, high: float = math.inf) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # a rendered template
     if isinstance(value, bool) or not isinstance(value, int):
         raise refuse(argument, f"expected a whole number, got {value!r}")
     if not low <= value <= high:
         bounds = f"from {low} to {high}" if high < math.inf else f"{low} or more"
         raise refuse(argument, f"must be {bounds}, got {value}")
     return value
+
+
+def credits(argument: str, value: Any) -> int:
+    """A number of credits: a whole number, 0 or more (or the text of one: a rendered template)."""
+    number = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise refuse(argument, f"expected a whole number of credits (0 or more) or None, got {value!r}")
+    return number
 
 
 def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
@@ -43,6 +49,12 @@ def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
 def positive(argument: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
         raise refuse(argument, f"expected a positive number, got {value!r}")
+    return float(value)
+
+
+def seconds(argument: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise refuse(argument, f"must be a positive number of seconds, got {value!r}")
     return float(value)
 
 
@@ -84,7 +96,7 @@ def path(argument: str, value: Any) -> str:
 CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_concurrency": lambda argument, value: whole(argument, value, 1, MAX_CONCURRENCY),
     "max_per_second": optional(positive),
-    "max_cost": optional(lambda argument, value: whole(argument, value, 0)),
+    "max_cost": optional(credits),
     "cost_per_sms": optional(lambda argument, value: whole(argument, value, 1)),
     "on_invalid": choice,
     "resend_unknown": flag,
@@ -92,8 +104,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "results_path": optional(path),
     "result_fields": optional(names),
     "wait_for_completion": flag,
-    "poll_interval": positive,
-    "timeout": positive,
+    "poll_interval": seconds,
+    "timeout": seconds,
     "deferrable": flag,
 }
 

@@ -51,21 +51,21 @@ class Outcome:
     seconds: float = 0.0
 
 
-async def read_balance(
-    client: transport.CampaignTransport | AsyncMakeClient, settings: ClientSettings
-) -> int:
-    return await client.request(calls.credits(region=settings.default_region))
+Client = transport.CampaignTransport | AsyncMakeClient
 
 
-def open_client(settings: ClientSettings, concurrency: int) -> transport.CampaignTransport | AsyncMakeClient:
+def open_client(settings: ClientSettings, concurrency: int) -> Client:
     if transport.applies(settings):
         return transport.CampaignTransport(settings)
     loop_pool(concurrency)  # first: the loop's pool gets one slot per concurrent send
     return AsyncMakeClient(settings)
 
 
-async def close_client(client: transport.CampaignTransport | AsyncMakeClient) -> None:
-    await (client.aclose() if isinstance(client, transport.CampaignTransport) else loop_pool().aclose())
+def result_of(error: Exception) -> Result:
+    """A failed send's result: :func:`action_of` decides (an error of ours, a bug: ``unknown``)."""
+    if not isinstance(error, MakeError):
+        return Result(UNKNOWN, error=f"{type(error).__name__}: {error}")
+    return Result(STATUS_OF.get(action_of(error), UNKNOWN), "", error.result_code, 0, error.message)
 
 
 class Campaign:
@@ -83,7 +83,7 @@ class Campaign:
         """Send every pending row (or until a stop). ``cost_per_sms``: what one row is expected to cost."""
         client = open_client(self.settings, self.options.max_concurrency)
         try:
-            credits = await read_balance(client, self.settings)
+            credits = await client.request(calls.credits(region=self.settings.default_region))
             self.outcome.credits_before = self.outcome.credits = credits
             pending = list(self.ledger.pending(self.plan.sendable(), self.options.resend_unknown))
             self.todo = len(pending)
@@ -97,7 +97,9 @@ class Campaign:
                 self.started = time.monotonic()
                 await self._loop(client, deque(pending))
         finally:
-            await close_client(client)
+            await (
+                client.aclose() if isinstance(client, transport.CampaignTransport) else loop_pool().aclose()
+            )
         self.outcome.seconds = time.monotonic() - self.started
         return self.outcome
 
@@ -120,7 +122,7 @@ class Campaign:
             return True if estimate is not None or self.in_flight == 0 else None
         return None if self.in_flight else False
 
-    async def _loop(self, client: transport.CampaignTransport | AsyncMakeClient, pending: deque[int]) -> None:
+    async def _loop(self, client: Client, pending: deque[int]) -> None:
         options, ledger = self.options, self.ledger
         window, low = 2 * options.max_concurrency, max(1, options.max_concurrency // 4)
         interval = 1.0 / options.max_per_second if options.max_per_second else 0.0
@@ -132,6 +134,7 @@ class Campaign:
         writing: list[int] = []
         sends: set[asyncio.Future[None]] = set()
         write: asyncio.Future[None] | None = None
+        durable = True  # every write so far succeeded
 
         def wake_up(_: object) -> None:
             wake.set()
@@ -139,13 +142,8 @@ class Campaign:
         async def send(row: int) -> None:
             try:
                 answer = await client.request(self.plan.call(row))
-            except Exception as error:  # noqa: BLE001 - every failure is the row's; action_of says which
-                action = (
-                    action_of(error) if isinstance(error, MakeError) else Action.UNKNOWN
-                )  # a bug: may be sent
-                reason = error.message if isinstance(error, MakeError) else f"{type(error).__name__}: {error}"
-                code = error.result_code if isinstance(error, MakeError) else None
-                answered.append((row, Result(STATUS_OF.get(action, UNKNOWN), "", code, 0, reason), error))
+            except Exception as error:  # noqa: BLE001 - every failure is the row's: result_of says how
+                answered.append((row, result_of(error), error))
             else:
                 now = datetime.now(timezone.utc).isoformat(timespec="seconds")
                 self.outcome.credits = min(self.outcome.credits, answer.credits)
@@ -161,7 +159,7 @@ class Campaign:
                 ledger.record(row, result)
                 self.in_flight -= 1
                 self.finished += 1
-                if error is not None and action_of(error) is Action.FIX_ACCOUNT:
+                if isinstance(error, MakeError) and action_of(error) is Action.FIX_ACCOUNT:
                     self._stop(STOP_ACCOUNT, error)
             if write is not None and write.done():  # a write ended: its rows may go
                 failed = write.exception()
@@ -169,12 +167,12 @@ class Campaign:
                 if failed is not None:
                     self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", failed)
                     self._stop(STOP_STATE, failed)
-                    writing = []  # their fate is unknown only if sent: they were not
+                    durable, writing = False, []  # not sent: never in a written intents
                 reserved.extend(writing)
                 writing = []
             stopped = self.outcome.stop is not None
-            if stopped and not self.in_flight and write is None and self.outcome.stop == STOP_STATE:
-                return  # progress can no longer be kept: the rows in intents stay there
+            if not durable and not self.in_flight:
+                return  # progress can no longer be kept: the rows in intents stay there (unknown)
             ending = not self.in_flight and (stopped or not (pending or reserved))
             if write is None and (
                 (not stopped and pending and len(reserved) <= low and len(ledger.unsettled) < window)
