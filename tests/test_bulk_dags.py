@@ -82,7 +82,10 @@ def test_ten_thousand_rows_each_sent_exactly_once(
     assert [record["row"] for page in pages for record in page] == list(range(10_000))
     assert "Campaign progress: " in run.output
     lines = results_path.read_text().splitlines()
-    assert len(lines) == 10_001 and ",accepted,38,10," in lines[-1]
+    assert len(lines) == 10_001 and lines[-1].startswith(
+        "+33610009999,P9999,9999,33610009999,Bonjour P9999,accepted,"
+    )
+    assert ",38,10,," in lines[-1]
     assert (
         lines[0] == "recipient,name,row,number,text,status,id,result_code,cost,error,accepted_at,executed_at"
     )
@@ -131,7 +134,7 @@ def test_invalid_rows_fail_before_any_send_or_are_skipped(airflow_home: AirflowH
     assert summary["accepted"] == 1 and summary["invalid"] == 1
     results: list[dict[str, Any]] = run.xcom("skip", "make_campaign_results")
     assert results[1]["status"] == "invalid" and results[1]["recipient"] == "not a number"
-    assert results[1]["error"].startswith("row 1, recipient:")
+    assert results[1]["error"].startswith("row 1, ")
 
 
 def test_no_credit_in_the_middle_stops_at_once_without_retries(
@@ -145,8 +148,8 @@ def test_no_credit_in_the_middle_stops_at_once_without_retries(
     refused = [r for r in api.requests(SMS_PATH) if r["result_code"] == 102]
     assert 1 <= len(refused) <= 4  # those in flight when the balance ran out, no more
     # A later try sends only the rows not accepted: tests/test_runner.py (the same durable records).
-    summary = run.xcom("campaign")
-    assert summary["accepted"] == 15 and summary["not_sent"] == 25 and summary["cost"] == 150
+    statuses = collections.Counter(row["status"] for row in run.xcom("campaign", "make_campaign_results"))
+    assert statuses == {"accepted": 15, "not_sent": 25}
     assert len(_accepted(api)) == 15
 
 

@@ -61,3 +61,19 @@ def test_xcom_pages_stay_small_however_long_the_list(
     assert len(pages) >= 2 and sum(len(page) for page in pages) == 3000
     assert all(len(json.dumps(page)) <= report.PAGE_BYTES for page in pages)
     assert [record["row"] for page in pages for record in page] == list(range(3000))
+
+
+def test_a_row_field_no_json_can_hold_is_named_not_written(
+    tmp_path: Path, api: Sandbox, settings: ClientSettings
+) -> None:
+    nested: list[Any] = []
+    for _ in range(100_000):
+        nested = [nested]
+    listed = [
+        {"recipient": "+33610000000", "name": "Ana", "big": 10**5000, "deep": nested, "long": "x" * 5000}
+    ]
+    done = campaign_try(settings, listed, MemoryStore())
+    [[record]] = write(tmp_path / "out.csv", done)
+    assert record["big"] == "<int: not shown>" and record["deep"] == "<list: not shown>"
+    assert record["long"].startswith("<str of 5002 characters") and record["status"] == "accepted"
+    assert "<int: not shown>" in (tmp_path / "out.csv").read_text()

@@ -24,7 +24,7 @@ async def wait_for_executions(
     max_concurrency: int,
     log: Any = None,
 ) -> dict[str, dict[str, Any]]:
-    """``{id: {"executed_at": ISO-8601 or None, "problem": str}}`` once all are executed, or at ``deadline``."""
+    """``{id: {"executed_at": ISO-8601 or None, "problem": str}}``, once all ran or at the deadline."""
     waited = await wait_for_trackings(
         settings,
         tracking_ids,

@@ -44,6 +44,15 @@ INVALID_STATUS, DUPLICATE_STATUS, NOT_SENT, WOULD_SEND = "invalid", "duplicate",
 PAGE_BYTES = 512 * 1024
 
 
+def shown(value: object) -> object:
+    """A row's field as the results can hold it: as is, or named when JSON cannot hold it short."""
+    try:
+        encoded = json.dumps(value, default=str)
+    except (ValueError, TypeError, RecursionError):  # a 10**5000, a list nested 100,000 deep
+        return f"<{type(value).__name__}: not shown>"
+    return value if len(encoded) <= 1000 else f"<{type(value).__name__} of {len(encoded)} characters: not shown>"
+
+
 def own_fields(item: object, names: tuple[str, ...] | None) -> dict[str, Any]:
     fields: Mapping[str, Any] = item if isinstance(item, Mapping) else {"recipient": item}
     return {name: fields.get(name) for name in names} if names else dict(fields)
@@ -129,7 +138,11 @@ class Publisher:
         return ObjectStoragePath(path).open("w", encoding="utf-8", newline="")  # type: ignore[no-untyped-call]
 
     def add(self, record: dict[str, Any]) -> None:
-        encoded = json.dumps(record, default=str)
+        try:
+            encoded = json.dumps(record, default=str)
+        except (ValueError, TypeError, RecursionError):  # a row field no file or XCom can hold
+            record = {name: shown(value) for name, value in record.items()}
+            encoded = json.dumps(record, default=str)
         if self.page and self.page_bytes + len(encoded) > PAGE_BYTES:
             self.flush_page()
         self.page.append(record)

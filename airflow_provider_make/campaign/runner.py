@@ -25,7 +25,7 @@ from airflow_provider_make.campaign import transport
 from airflow_provider_make.campaign.ledger import ACCEPTED, FAILED, RETRY, UNKNOWN, Result
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
-from airflow_provider_make.client.errors import Action, MakeError, action_of
+from airflow_provider_make.client.errors import Action, MakeCreditError, MakeError, action_of
 
 if TYPE_CHECKING:
     from airflow_provider_make.campaign.ledger import Ledger
@@ -35,8 +35,17 @@ if TYPE_CHECKING:
 
 #: Why a campaign stopped before its list was done.
 STOP_BALANCE, STOP_ACCOUNT, STOP_MAX_COST, STOP_STATE = "balance", "account", "max_cost", "state"
+#: Why the balance or the API's 0 can mean either (spec decision 10).
+BOTH_CAUSES = (
+    "either the account is empty (top it up on makesms.fr) or the connection's login or password is "
+    "wrong (the API answers 0 credits for a wrong password)"
+)
 #: A row's status for each action of its error.
 STATUS_OF = {Action.FIX_REQUEST: FAILED, Action.FIX_ACCOUNT: RETRY, Action.RETRY: RETRY}
+
+
+class CampaignStoppedError(Exception):
+    """The campaign stopped on a limit of its own (``max_cost``) or could not keep its progress."""
 
 
 @dataclass
@@ -92,7 +101,10 @@ class Campaign:
                 self.todo, self.plan.total, self.options.max_concurrency, credits,
             )  # fmt: skip
             if pending and credits < max(1, cost_per_sms or self.ledger.highest_cost or 1):
-                self.outcome.stop = STOP_BALANCE
+                why = (
+                    f"the account has {credits} credits, not enough for one SMS: {BOTH_CAUSES}. Nothing sent"
+                )
+                self._stop(STOP_BALANCE, MakeCreditError(why, request="makeSms+"))
             elif pending:
                 self.started = time.monotonic()
                 await self._loop(client, deque(pending))
@@ -166,7 +178,11 @@ class Campaign:
                 write = None
                 if failed is not None:
                     self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", failed)
-                    self._stop(STOP_STATE, failed)
+                    why = (
+                        f"the campaign's progress could not be kept ({failed}): it stopped; a retry reports "
+                        "the rows then on the wire unknown"
+                    )
+                    self._stop(STOP_STATE, CampaignStoppedError(why))
                     durable, writing = False, []  # not sent: never in a written intents
                 reserved.extend(writing)
                 writing = []
@@ -200,7 +216,11 @@ class Campaign:
                 fits = self._fits_budget()
                 if not fits:
                     if fits is not None:
-                        self._stop(STOP_MAX_COST, None)
+                        why = (
+                            f"max_cost={options.max_cost} reached: {ledger.spent} credits spent, the next "
+                            "send would pass it; raise max_cost and clear the task to send the rest"
+                        )
+                        self._stop(STOP_MAX_COST, CampaignStoppedError(why))
                         wake.set()
                     break
                 next_start = max(now, next_start) + interval
@@ -222,7 +242,7 @@ class Campaign:
         left = self.todo - self.finished
         eta = f"{left / rate:.0f} s" if rate > 0 else "unknown"
         return (
-            f"Campaign progress: {self.finished}/{self.todo} answered ({self.ledger.count(ACCEPTED)} accepted, "
-            f"{self.ledger.count(FAILED)} refused), {rate:.1f}/s, ETA {eta}, {self.ledger.spent} credits "
-            f"spent, {self.in_flight} in flight"
+            f"Campaign progress: {self.finished}/{self.todo} answered "
+            f"({self.ledger.count(ACCEPTED)} accepted, {self.ledger.count(FAILED)} refused), {rate:.1f}/s, "
+            f"ETA {eta}, {self.ledger.spent} credits spent, {self.in_flight} in flight"
         )

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from airflow_provider_make.campaign.ledger import Ledger
     from airflow_provider_make.campaign.rows import Plan
     from airflow_provider_make.campaign.runner import Outcome
-    from airflow_provider_make.client.settings import ClientSettings
 
 #: XCom keys of the per-row results: ``make_campaign_results`` holds the first page (at
 #: most 512 KiB of JSON), ``make_campaign_results_<n>`` the next ones; the summary's
@@ -37,10 +36,6 @@ SUMMARY_XCOM_KEY = "make_campaign_summary"
 LISTED = 20
 DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 60 * 60.0
-BOTH_CAUSES = (
-    "either the account is empty (top it up on makesms.fr) or the connection's login or password is "
-    "wrong (the API answers 0 credits for a wrong password)"
-)
 
 
 def page_key(number: int) -> str:
@@ -227,7 +222,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         if ledger.highest_cost:
             remember_cost(settings.login, ledger.highest_cost)
         self.log.info(campaign.progress_line())
-        return self.conclude(context, plan, ledger, outcome, options, settings)
+        return self.conclude(context, plan, ledger, outcome, options)
 
     def loaded_ledger(self, context: Context, plan: Plan) -> Ledger:
         from airflow_provider_make.campaign.ledger import CampaignChangedError, Ledger
@@ -246,60 +241,47 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
     ) -> dict[str, Any]:
         """The dry run: the balance against what the campaign would cost; nothing sent."""
         from airflow_provider_make.campaign import report
+        from airflow_provider_make.campaign.runner import BOTH_CAUSES
         from airflow_provider_make.compat import AirflowFailException
         from airflow_provider_make.hooks.make import airflow_errors
 
         with airflow_errors():
             credits = self.hook.get_credits()
         would_send = sum(1 for _ in ledger.pending(plan.sendable(), options.resend_unknown))
-        summary = report.summary(plan, ledger, credits)
-        summary.update(dry_run=True, would_send=would_send, would_cost=cost * would_send if cost else None)
+        would_cost = cost * would_send if cost else None
+        summary = {
+            **report.summary(plan, ledger, credits),
+            "would_send": would_send,
+            "would_cost": would_cost,
+        }
         summary["result_pages"] = self.publish(context, plan, ledger, options, dry_run=True)
-        self.log.info("Dry run: %s", summary)
-        if cost is None:
+        self.log.info("Dry run, nothing sent: %s", summary)
+        if would_cost is None:
             self.log.warning(
-                "Dry run: the cost of one SMS is unknown (no cost_per_sms, and no makeSms+ charged to this account "
-                "seen yet): the balance of %d credits is not compared with the campaign's cost",
-                credits,
+                "Dry run: the cost of one SMS is unknown (no cost_per_sms, none seen charged yet)"
             )
-            if credits == 0 and would_send:
-                raise AirflowFailException(
-                    f"dry run: the balance is 0 credits: {BOTH_CAUSES}. Nothing was sent"
-                )
-        elif credits < cost * would_send:
+        causes = f": {BOTH_CAUSES}" if credits == 0 else ""
+        if would_send and credits < (would_cost or 1):
+            price = f"{would_cost} credits ({would_send} SMS at {cost})" if cost else f"{would_send} SMS"
             raise AirflowFailException(
-                f"dry run: the campaign would cost {cost * would_send} credits ({would_send} SMS at {cost}), "
-                f"the account has {credits}"
-                + (f": {BOTH_CAUSES}" if credits == 0 else "")
-                + ". Nothing was sent"
+                f"dry run: the campaign would cost {price}, the account has {credits}{causes}. Nothing sent"
             )
         return summary
 
     def conclude(
-        self,
-        context: Context,
-        plan: Plan,
-        ledger: Ledger,
-        outcome: Outcome,
-        options: Options,
-        settings: ClientSettings,
+        self, context: Context, plan: Plan, ledger: Ledger, outcome: Outcome, options: Options
     ) -> dict[str, Any]:
         """Publish the results, then end the try the way the outcome calls for."""
         from airflow_provider_make.campaign import report
         from airflow_provider_make.campaign.ledger import ACCEPTED, FAILED, RETRY, UNKNOWN
-        from airflow_provider_make.campaign.runner import STOP_ACCOUNT, STOP_BALANCE, STOP_MAX_COST
         from airflow_provider_make.client.errors import MakeError
         from airflow_provider_make.compat import AirflowException, AirflowFailException
         from airflow_provider_make.exceptions import to_airflow_exception
 
         summary = report.summary(plan, ledger, outcome.credits)
-        rate = outcome.sent / outcome.seconds if outcome.seconds > 0 else 0.0
         self.log.info(
-            "Campaign: %d accepted, %d refused, %d invalid, %d unknown, %d duplicates skipped, %d not sent; "
-            "%d credits spent, %d left (%d sends in %.1f s, %.1f/s); %d writes of its progress",
-            summary["accepted"], summary["refused"], summary["invalid"], summary["unknown"],
-            summary["skipped_duplicates"], summary["not_sent"], summary["cost"], summary["credits"],
-            outcome.sent, outcome.seconds, rate, ledger.writes,
+            "Campaign: %s (%d sends in %.1f s, %.1f/s); %d writes of its progress",
+            summary, outcome.sent, outcome.seconds, outcome.sent / max(outcome.seconds, 1e-9), ledger.writes,
         )  # fmt: skip
         if ledger.count(FAILED) or ledger.count(UNKNOWN):
             self.log.warning(
@@ -312,25 +294,12 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         if not waits:
             summary["result_pages"] = self.publish(context, plan, ledger, options)
         done = f"{summary['accepted']} of {plan.valid} rows accepted so far, progress kept"
-        if outcome.stop == STOP_BALANCE:
-            raise AirflowFailException(
-                f"the account has {outcome.credits_before} credits, not enough for one SMS: {BOTH_CAUSES}. "
-                "Nothing was sent"
-            )
-        if outcome.stop == STOP_ACCOUNT and isinstance(outcome.stop_error, MakeError):
-            self.log.error("The campaign stopped at once (%s); %s", outcome.stop_error.message, done)
-            raise to_airflow_exception(outcome.stop_error)
-        if outcome.stop == STOP_MAX_COST:
-            raise AirflowFailException(
-                f"max_cost={options.max_cost} reached: {summary['cost']} credits spent, the next send would "
-                f"pass it; {summary['not_sent']} rows not sent ({done}). Raise max_cost and clear the task "
-                "to send the rest"
-            )
-        if outcome.stop is not None:
-            raise AirflowFailException(
-                f"the campaign stopped because its progress could not be kept ({outcome.stop_error}); "
-                f"{done}; rows on the wire then are reported unknown by a retry"
-            )
+        error = outcome.stop_error
+        if isinstance(error, MakeError):
+            self.log.error("The campaign stopped at once (%s); %s", error.message, done)
+            raise to_airflow_exception(error)
+        if error is not None:
+            raise AirflowFailException(f"{error}; {done}")
         if ledger.count(RETRY):
             raise AirflowException(
                 f"{ledger.count(RETRY)} rows failed on the service's side or never reached the API (nothing "
@@ -339,7 +308,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         if not waits:
             return summary
         ids = [record["id"] for record in report.results(plan, ledger) if record["status"] == ACCEPTED]
-        return self.wait(context, summary, ids, options, settings, plan, ledger)
+        return self.wait(context, summary, ids, options, plan, ledger)
 
     def publish(
         self,
@@ -377,7 +346,6 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         summary: dict[str, Any],
         ids: list[str],
         options: Options,
-        settings: ClientSettings,
         plan: Plan,
         ledger: Ledger,
     ) -> dict[str, Any]:
@@ -408,7 +376,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         with airflow_errors():
             executions = asyncio.run(
                 wait_for_executions(
-                    settings,
+                    self.hook.settings,
                     ids,
                     deadline=deadline,
                     poll_interval=options.poll_interval,
