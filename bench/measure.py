@@ -23,6 +23,7 @@ def peak_memory_mib() -> float:
 
 def started(context: Any) -> None:
     _cpu_started[0] = time.process_time()
+    log.warning("Campaign task starting: peak memory so far %.0f MiB", peak_memory_mib())
 
 
 def finished(context: Any, result: Any) -> None:

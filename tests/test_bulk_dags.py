@@ -29,9 +29,11 @@ def _state(run: DagRun, task_id: str) -> tuple[str, int]:
 
 
 def test_the_example_campaign_sends_personalised_texts_and_waits(
-    airflow_home: AirflowHome, api: Sandbox
+    airflow_home: AirflowHome, api: Sandbox, tmp_path: Path
 ) -> None:
-    run = airflow_home.dags_test("example_make_bulk_sms", api.conn_json())
+    run = airflow_home.dags_test(
+        "example_make_bulk_sms", api.conn_json(), AIRFLOW_VAR_MAKE_RESULTS_DIR=str(tmp_path)
+    )
     assert run.returncode == 0, run.output[-4000:]
     assert _state(run, "tell_customers") == ("success", 1), run.output[-4000:]
     assert "running trigger in line" in run.output  # the wait was deferred
@@ -51,6 +53,23 @@ def test_the_example_campaign_sends_personalised_texts_and_waits(
     assert results[0]["parcel"] == "FR-1001" and results[0]["name"] == "Camille"
     assert results[0]["number"] == "33687654321"
     assert results[0]["text"] == "Bonjour Camille, votre colis FR-1001 arrive demain."
+    [written] = tmp_path.glob("tell_customers_*.csv")
+    lines = written.read_text().splitlines()
+    assert lines[0] == "recipient,name,parcel," + ",".join(
+        [
+            "row",
+            "number",
+            "text",
+            "status",
+            "id",
+            "result_code",
+            "cost",
+            "error",
+            "accepted_at",
+            "executed_at",
+        ]
+    )
+    assert lines[1].startswith('+33 6 87 65 43 21,Camille,FR-1001,0,33687654321,"Bonjour Camille, votre')
 
 
 def test_ten_thousand_rows_each_sent_exactly_once(
@@ -160,3 +179,33 @@ def test_waiting_in_the_worker_adds_the_execution_times(airflow_home: AirflowHom
     results = run.xcom("campaign", "make_campaign_results")
     assert len(results) == 12 and all(row["executed_at"] for row in results)
     assert run.xcom("campaign")["executed"] == 12
+
+
+BAD_LITERALS = """
+from datetime import datetime
+from airflow.sdk import DAG
+from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator
+
+with DAG(dag_id="bulk_bad_literal", schedule=None, start_date=datetime(2026, 1, 1)):
+    MakeBulkSmsPlusOperator(task_id="campaign", sender="+33612345678", message="Hi", {arguments})
+"""
+#: file name -> (the operator's arguments, the message the import error must show)
+BAD_FILES = {
+    "bad_concurrency": ("recipients=[], max_concurrency=0", "max_concurrency: must be from 1 to 100, got 0"),
+    "bad_on_invalid": (
+        'recipients=[], on_invalid="ignore"',
+        "on_invalid: expected 'fail' or 'skip', got 'ignore'",
+    ),
+    "bad_recipients": ('recipients="+33612345678, +33687654321"', "recipients: expected a list"),
+}
+
+
+def test_bad_literal_arguments_are_dag_import_errors(airflow_home: AirflowHome, tmp_path: Path) -> None:
+    for name, (arguments, _) in BAD_FILES.items():
+        (tmp_path / f"{name}.py").write_text(BAD_LITERALS.format(arguments=arguments))
+    folder = {"AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path)}
+    airflow_home.airflow("dags", "reserialize", **folder)
+    listed = airflow_home.airflow("dags", "list-import-errors", "--output", "json", **folder)
+    errors = {Path(entry["filename"]).stem: entry["error"] for entry in json.loads(listed.stdout or "[]")}
+    for name, (_, message) in BAD_FILES.items():
+        assert message in errors.get(name, ""), (name, listed.stdout[-2000:], listed.stderr[-2000:])

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from airflow_provider_make.client import validation
 from airflow_provider_make.client.errors import MakeValidationError
+from airflow_provider_make.client.validation import shown
 
 #: The most sends in flight at once.
 MAX_CONCURRENCY = 100
@@ -27,7 +29,7 @@ def refuse(argument: str, problem: str) -> MakeValidationError:
 
 def whole(argument: str, value: Any, low: int, high: float = math.inf) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise refuse(argument, f"expected a whole number, got {value!r}")
+        raise refuse(argument, f"expected a whole number, got {shown(value)}")
     if not low <= value <= high:
         bounds = f"from {low} to {high}" if high < math.inf else f"{low} or more"
         raise refuse(argument, f"must be {bounds}, got {value}")
@@ -38,42 +40,33 @@ def credits(argument: str, value: Any) -> int:
     """A number of credits: a whole number, 0 or more (or the text of one: a rendered template)."""
     number = int(value) if isinstance(value, str) and value.strip().isdigit() else value
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-        raise refuse(argument, f"expected a whole number of credits (0 or more) or None, got {value!r}")
+        raise refuse(argument, f"expected a whole number of credits (0 or more) or None, got {shown(value)}")
     return number
+
+
+def positive(what: str) -> Callable[[str, Any], float]:
+    def check(argument: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise refuse(argument, f"{what}, got {shown(value)}")
+        return float(value)
+
+    return check
 
 
 def optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
     return lambda argument, value: None if value is None else check(argument, value)
 
 
-def positive(argument: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise refuse(argument, f"expected a positive number, got {value!r}")
-    return float(value)
-
-
-def seconds(argument: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise refuse(argument, f"must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
-def flag(argument: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise refuse(argument, f"expected True or False, got {value!r}")
-    return value
-
-
 def choice(argument: str, value: Any) -> str:
     if value not in ("fail", "skip"):
-        raise refuse(argument, f"expected 'fail' or 'skip', got {value!r}")
+        raise refuse(argument, f"expected 'fail' or 'skip', got {shown(value)}")
     return str(value)
 
 
 def results_format(argument: str, path: Any) -> str:
     """``csv`` or ``jsonl`` from the path's suffix; refused naming what is accepted."""
     if not isinstance(path, str) or not path.strip():
-        raise refuse(argument, f"expected a path or URL, got {path!r}")
+        raise refuse(argument, f"expected a path or URL, got {shown(path)}")
     for suffix, kind in FORMATS.items():
         if path.lower().endswith(suffix):
             return kind
@@ -82,9 +75,9 @@ def results_format(argument: str, path: Any) -> str:
 
 def names(argument: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
-        raise refuse(argument, f"expected a non-empty list of the rows' field names, got {value!r}")
+        raise refuse(argument, f"expected a non-empty list of the rows' field names, got {shown(value)}")
     if not all(isinstance(name, str) and name for name in value):
-        raise refuse(argument, f"expected field names (strings), got {value!r}")
+        raise refuse(argument, f"expected field names (strings), got {shown(value)}")
     return tuple(value)
 
 
@@ -93,9 +86,13 @@ def path(argument: str, value: Any) -> str:
     return str(value)
 
 
+def flag(argument: str, value: Any) -> bool:
+    return validation.flag(value, argument)
+
+
 CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_concurrency": lambda argument, value: whole(argument, value, 1, MAX_CONCURRENCY),
-    "max_per_second": optional(positive),
+    "max_per_second": optional(positive("expected a positive number of sends per second or None")),
     "max_cost": optional(credits),
     "cost_per_sms": optional(lambda argument, value: whole(argument, value, 1)),
     "on_invalid": choice,
@@ -104,8 +101,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "results_path": optional(path),
     "result_fields": optional(names),
     "wait_for_completion": flag,
-    "poll_interval": seconds,
-    "timeout": seconds,
+    "poll_interval": positive("must be a positive number of seconds"),
+    "timeout": positive("must be a positive number of seconds"),
     "deferrable": flag,
 }
 

@@ -71,6 +71,7 @@ with DAG(dag_id="bulk_dry_run", schedule=None, start_date=datetime(2026, 1, 1), 
         dry_run=True,
         cost_per_sms=int(COST) if COST else None,
         results_path=RESULTS,
+        **MEASURE,
     )
 
 with DAG(
