@@ -13,9 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from airflow_provider_make.client import validation
 from airflow_provider_make.client.errors import MakeValidationError
-from airflow_provider_make.client.validation import shown
 
 #: The most sends in flight at once.
 MAX_CONCURRENCY = 100
@@ -27,12 +25,19 @@ def refuse(argument: str, problem: str) -> MakeValidationError:
     return MakeValidationError(f"{argument}: {problem}", argument=argument)
 
 
+def shown(value: object) -> str:
+    """The value as a message shows it (imported only to refuse one: validation is not parse-time cheap)."""
+    from airflow_provider_make.client.validation import shown
+
+    return shown(value)
+
+
 def whole(argument: str, value: Any, low: int, high: float = math.inf) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise refuse(argument, f"expected a whole number, got {shown(value)}")
     if not low <= value <= high:
         bounds = f"from {low} to {high}" if high < math.inf else f"{low} or more"
-        raise refuse(argument, f"must be {bounds}, got {value}")
+        raise refuse(argument, f"must be {bounds}, got {shown(value)}")
     return value
 
 
@@ -87,7 +92,11 @@ def path(argument: str, value: Any) -> str:
 
 
 def flag(argument: str, value: Any) -> bool:
-    return validation.flag(value, argument)
+    if isinstance(value, bool):
+        return value
+    from airflow_provider_make.client.validation import flag
+
+    return flag(value, argument)
 
 
 CHECKS: dict[str, Callable[[str, Any], Any]] = {

@@ -50,7 +50,9 @@ def shown(value: object) -> object:
         encoded = json.dumps(value, default=str)
     except (ValueError, TypeError, RecursionError):  # a 10**5000, a list nested 100,000 deep
         return f"<{type(value).__name__}: not shown>"
-    return value if len(encoded) <= 1000 else f"<{type(value).__name__} of {len(encoded)} characters: not shown>"
+    return (
+        value if len(encoded) <= 1000 else f"<{type(value).__name__} of {len(encoded)} characters: not shown>"
+    )
 
 
 def own_fields(item: object, names: tuple[str, ...] | None) -> dict[str, Any]:

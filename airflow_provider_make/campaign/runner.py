@@ -94,7 +94,7 @@ class Campaign:
         try:
             credits = await client.request(calls.credits(region=self.settings.default_region))
             self.outcome.credits_before = self.outcome.credits = credits
-            pending = list(self.ledger.pending(self.plan.sendable(), self.options.resend_unknown))
+            pending = deque(self.ledger.pending(self.plan.sendable(), self.options.resend_unknown))
             self.todo = len(pending)
             self.log.info(
                 "Campaign: %d rows to send (%d in the list), %d at a time; the account has %d credits",
@@ -107,7 +107,7 @@ class Campaign:
                 self._stop(STOP_BALANCE, MakeCreditError(why, request="makeSms+"))
             elif pending:
                 self.started = time.monotonic()
-                await self._loop(client, deque(pending))
+                await self._loop(client, pending)
         finally:
             await (
                 client.aclose() if isinstance(client, transport.CampaignTransport) else loop_pool().aclose()
