@@ -12,10 +12,15 @@ from airflow_provider_make.compat import AirflowFailException
 from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator
 from tests.conftest import LOGIN
 
-BAD_OPTIONS = [
+BAD_OPTIONS: list[Any] = [
     ("max_concurrency", 0, "max_concurrency: must be from 1 to 100, got 0"),
     ("max_concurrency", "8", "max_concurrency: expected a whole number"),
-    ("max_concurrency", 10**5000, "max_concurrency: must be from 1 to 100, got an integer of about 5000 digits"),
+    pytest.param(
+        "max_concurrency",
+        10**5000,
+        "max_concurrency: must be from 1 to 100, got an integer of about 5000 digits",
+        id="max_concurrency-huge",
+    ),
     ("max_per_second", -1, "max_per_second: expected a positive number"),
     ("on_invalid", "ignore", "on_invalid: expected 'fail' or 'skip'"),
     ("max_cost", -5, "max_cost: expected a whole number of credits"),
