@@ -9,29 +9,19 @@ needs no name here: :mod:`~airflow_provider_make.durable` reads it from the task
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     # The types are 3.3's; checked against an older Airflow, the names it lacks become Any
     # ("unused-ignore" keeps these ignores quiet where they are not needed).
-    from airflow.sdk import (
-        BaseHook,
-        BaseNotifier,
-        BaseOperator,
-        BaseOperatorLink,
-        BaseSensorOperator,
-        PokeReturnValue,
-    )
-
-    # isort: split
     from airflow.sdk import conf  # type: ignore[attr-defined, unused-ignore]  # 3.2+
     from airflow.sdk.exceptions import (  # type: ignore[attr-defined, unused-ignore]  # 3.2+
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
         AirflowSensorTimeout,
-        AirflowTaskTimeout,
     )
     from airflow.sdk.log import amask_secret  # type: ignore[attr-defined, unused-ignore]  # 3.3+
 
@@ -43,29 +33,21 @@ __all__ = [
     "AirflowFailException",
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
-    "AirflowTaskTimeout",
-    "BaseHook",
-    "BaseNotifier",
-    "BaseOperator",
-    "BaseOperatorLink",
-    "BaseSensorOperator",
-    "PokeReturnValue",
     "amask_secret",
     "conf",
     "mask_secret",
     "task_sdk_version",
 ]
 
-# Where each name is, newest Airflow first; the first module that has it wins. The other
-# names of __all__ (BaseHook, BaseOperator, ...) are airflow.sdk's on every line.
+# Where each name is, newest Airflow first; the first module that has it wins.
 _SOURCES: dict[str, tuple[str, ...]] = {
     # airflow.sdk.conf came with 3.2; on 3.1 the task SDK has no configuration of its own.
     "conf": ("airflow.sdk", "airflow.configuration"),
-    # 3.1's airflow.sdk.exceptions lacks the last three (and its AirflowException is not the one
-    # 3.1 catches); from 3.2 on airflow.exceptions re-exports the SDK's: the same classes.
+    # 3.1's airflow.sdk.exceptions lacks some (and its AirflowException is not the one 3.1
+    # catches); from 3.2 on airflow.exceptions re-exports the SDK's: the same classes.
     **{
         f"Airflow{name}": ("airflow.sdk.exceptions", "airflow.exceptions")
-        for name in ("Exception", "FailException", "NotFoundException", "SensorTimeout", "TaskTimeout")
+        for name in ("Exception", "FailException", "NotFoundException", "SensorTimeout")
     },
     "mask_secret": ("airflow.sdk.log",),
 }
@@ -109,6 +91,7 @@ async def _amask_inline(secret: Any, name: str | None = None) -> None:
             await comms.asend(message(value=secret, name=name))
 
 
+@functools.cache
 def _resolve(name: str) -> Any:
     if name == "amask_secret":
         try:
@@ -116,7 +99,7 @@ def _resolve(name: str) -> Any:
         except AttributeError:  # before 3.3
             return _amask_in_thread if task_sdk_version() >= (1, 2) else _amask_inline
     errors: list[str] = []
-    for module_name in _SOURCES.get(name, ("airflow.sdk",) if name in __all__ else ()):
+    for module_name in _SOURCES.get(name, ()):
         try:
             return getattr(importlib.import_module(module_name), name)
         except (ImportError, AttributeError) as error:
@@ -127,7 +110,7 @@ def _resolve(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    return globals().setdefault(name, _resolve(name))  # the next lookup does not come here
+    return _resolve(name)
 
 
 def __dir__() -> list[str]:

@@ -1,45 +1,136 @@
 """What the hook raises: the client layer's errors (:mod:`.client.errors`), as Airflow exceptions.
 
-Each error is re-raised as a class that inherits from both its own class (so ``except
-MakeAuthError`` catches either) and the Airflow exception its ``action`` calls for, from
-the result-code table (spec decision 11): ``AirflowFailException`` (no retries) when the
-action is "fail" (bad credentials, no credit, invalid arguments, an unknown tracking id,
-an unusable connection, and a send that may have been accepted: sending it again could
-ring a phone twice), else ``AirflowException`` (retries apply: service failures, a
-tracking log not ready yet, transport failures of reads or of sends that never left).
-The classes are named ``Airflow<ClientClass>``, or ``AirflowMakeUnsafeToRetryError``.
+Each ``Airflow<ClientClass>`` inherits from its client class (so ``except MakeAuthError``
+catches either) and from the Airflow exception its :func:`action_of` calls for (spec
+decision 11): ``AirflowFailException`` (no retries) when retrying cannot help or may send
+twice (fix the request or the account, an unknown tracking id, and a send that may have
+been accepted: :class:`AirflowMakeUnsafeToRetryError`), else ``AirflowException`` (retries
+apply: service failures, a tracking log not ready yet, transport failures of reads or of
+sends that never left). Every class here is declared in this module, so an error pickled in
+one process unpickles in any other.
 """
 
 from __future__ import annotations
 
-from airflow_provider_make.client import errors
-from airflow_provider_make.client.errors import MakeError
-from airflow_provider_make.client.result_codes import Action
+from airflow_provider_make.client.errors import (
+    Action,
+    MakeApiError,
+    MakeAuthError,
+    MakeConfigurationError,
+    MakeCreditError,
+    MakeError,
+    MakeInvalidArgumentError,
+    MakeServiceError,
+    MakeTrackingNotReadyError,
+    MakeTrackingUnknownError,
+    MakeTransportError,
+    MakeValidationError,
+    action_of,
+)
 from airflow_provider_make.compat import AirflowException, AirflowFailException
 
-_MADE: dict[tuple[type[MakeError], bool], type[MakeError]] = {}
+__all__ = [
+    "AirflowMakeApiError",
+    "AirflowMakeAuthError",
+    "AirflowMakeConfigurationError",
+    "AirflowMakeCreditError",
+    "AirflowMakeError",
+    "AirflowMakeInvalidArgumentError",
+    "AirflowMakeServiceError",
+    "AirflowMakeTrackingNotReadyError",
+    "AirflowMakeTrackingUnknownError",
+    "AirflowMakeTransportError",
+    "AirflowMakeUnsafeToRetryError",
+    "AirflowMakeValidationError",
+    "MakeApiError",
+    "MakeAuthError",
+    "MakeConfigurationError",
+    "MakeCreditError",
+    "MakeError",
+    "MakeInvalidArgumentError",
+    "MakeServiceError",
+    "MakeTrackingNotReadyError",
+    "MakeTrackingUnknownError",
+    "MakeTransportError",
+    "MakeValidationError",
+    "to_airflow_exception",
+]
+
+
+class AirflowMakeError(MakeError, AirflowException):
+    """A :class:`MakeError` of no more precise class: retries apply."""
+
+
+class AirflowMakeApiError(MakeApiError, AirflowException):
+    """A :class:`MakeApiError` of no more precise class: retries apply."""
+
+
+class AirflowMakeAuthError(MakeAuthError, AirflowFailException):
+    """101, wrong login or password: fails without retries."""
+
+
+class AirflowMakeCreditError(MakeCreditError, AirflowFailException):
+    """102, not enough credit: fails without retries."""
+
+
+class AirflowMakeInvalidArgumentError(MakeInvalidArgumentError, AirflowFailException):
+    """100, 103-109, an argument the API refused: fails without retries."""
+
+
+class AirflowMakeValidationError(MakeValidationError, AirflowFailException):
+    """An argument refused before sending: fails without retries; nothing was sent."""
+
+
+class AirflowMakeTrackingNotReadyError(MakeTrackingNotReadyError, AirflowException):
+    """112, the tracking log is not there yet: retries apply."""
+
+
+class AirflowMakeTrackingUnknownError(MakeTrackingUnknownError, AirflowFailException):
+    """110, the tracking id is unknown or expired: fails without retries."""
+
+
+class AirflowMakeServiceError(MakeServiceError, AirflowException):
+    """0, 111 or an unlisted code, a failure on the service's side: retries apply."""
+
+
+class AirflowMakeTransportError(MakeTransportError, AirflowException):
+    """The exchange broke for a read, or for a send that never left this machine: retries apply."""
+
+
+class AirflowMakeUnsafeToRetryError(MakeTransportError, AirflowFailException):
+    """A send's exchange broke after it may have reached the API: fails without retries,
+    since sending it again could ring a phone twice (spec decision 13)."""
+
+
+class AirflowMakeConfigurationError(MakeConfigurationError, AirflowFailException):
+    """The connection's settings are unusable: fails without retries; nothing was sent."""
+
+
+#: The Airflow class of each client class (the nearest one in an error's MRO applies).
+_AIRFLOW_CLASS: dict[type[MakeError], type[MakeError]] = {
+    MakeError: AirflowMakeError,
+    MakeApiError: AirflowMakeApiError,
+    MakeAuthError: AirflowMakeAuthError,
+    MakeCreditError: AirflowMakeCreditError,
+    MakeInvalidArgumentError: AirflowMakeInvalidArgumentError,
+    MakeValidationError: AirflowMakeValidationError,
+    MakeTrackingNotReadyError: AirflowMakeTrackingNotReadyError,
+    MakeTrackingUnknownError: AirflowMakeTrackingUnknownError,
+    MakeServiceError: AirflowMakeServiceError,
+    MakeTransportError: AirflowMakeTransportError,
+    MakeConfigurationError: AirflowMakeConfigurationError,
+}
 
 
 def to_airflow_exception(error: MakeError) -> MakeError:
     """The same error (message, ``result_code``, every attribute) as its Airflow class."""
     if isinstance(error, AirflowException):
         return error
-    kind, fails = type(error), error.action is Action.FAIL
-    if (cls := _MADE.get((kind, fails))) is None:
-        base = AirflowFailException if fails else AirflowException
-        unsafe = fails and isinstance(error, errors.MakeTransportError)
-        name = "AirflowMakeUnsafeToRetryError" if unsafe else f"Airflow{kind.__name__}"
-        doc = f"{kind.__name__}, as {base.__name__}."
-        cls = _MADE[kind, fails] = type(name, (kind, base), {"__module__": __name__, "__doc__": doc})
-        globals()[name] = cls  # importable by name, so it pickles like any class
-    converted = cls.__new__(cls)
+    if action_of(error) is Action.UNKNOWN:
+        cls: type[MakeError] = AirflowMakeUnsafeToRetryError
+    else:
+        cls = next(_AIRFLOW_CLASS[kind] for kind in type(error).__mro__ if kind in _AIRFLOW_CLASS)
+    converted = cls.__new__(cls, *error.args)
     converted.args = error.args
-    converted.__dict__.update(error.__dict__)
+    vars(converted).update(vars(error))
     return converted
-
-
-def __getattr__(name: str) -> type[MakeError]:
-    """The client errors by this module's name too: ``from ...exceptions import MakeAuthError``."""
-    if isinstance(found := getattr(errors, name, None), type) and issubclass(found, MakeError):
-        return found
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 INTEGRATION = "make"
 _REQUESTS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus")
-HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier", "bulk_sms")
+HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier", "bulk_sms", "campaign_alert")
 
 
 def _modules(*names: str) -> list[dict[str, Any]]:

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient
-from airflow_provider_make.client.errors import MakeError
-from airflow_provider_make.client.result_codes import Action
+from airflow_provider_make.client.errors import Action, MakeError, action_of
 from airflow_provider_make.client.tracking import is_done
 
 if TYPE_CHECKING:
@@ -68,9 +67,9 @@ async def wait_for_trackings(
                 waited.not_finished[tracking_id] = NO_ANSWER
                 return
             except MakeError as error:
-                if error.action is Action.WAIT:  # 112: not there yet, the normal start of every wait
+                if action_of(error) is Action.WAIT:  # 112: not there yet, the normal start of every wait
                     return
-                if error.action is Action.RETRY:  # a read, safe to repeat
+                if action_of(error) is Action.RETRY:  # a read, safe to repeat
                     waited.not_finished[tracking_id] = str(error)
                     return
                 waited.lost[tracking_id] = error

@@ -25,8 +25,8 @@ if [ "$CONSTRAINTS" != none ] && [ ! -f "$CONSTRAINTS" ]; then
     exit 1
 fi
 
-if ! "$PYTHON_BIN" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-    echo "airflow-provider-make needs Python 3.10 or newer ($PYTHON_BIN is $("$PYTHON_BIN" -V 2>&1))" >&2
+if ! "$PYTHON_BIN" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "airflow-provider-make needs Python 3.11 or newer ($PYTHON_BIN is $("$PYTHON_BIN" -V 2>&1))" >&2
     exit 1
 fi
 if [ ! -x "$VENV/bin/python" ]; then

@@ -45,7 +45,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
-__all__ = ["GZIP_BOMB_INFLATED_SIZE", "HostileServer", "Received", "gzip_bomb"]
+import pytest
+
+from airflow_provider_make.client.settings import ClientSettings
+
+__all__ = [
+    "CREDITS_OK",
+    "GZIP_BOMB_INFLATED_SIZE",
+    "LOGIN",
+    "PASSWORD",
+    "SEND_OK",
+    "TRACKING_ID",
+    "TRACKING_OK",
+    "HostileServer",
+    "Received",
+    "gzip_bomb",
+    "hostile",
+    "hostile_settings",
+    "send_fields",
+    "sms_plus_tracking",
+    "xml",
+]
 
 HUGE_SIZE = 200 * 1024 * 1024
 GZIP_BOMB_INFLATED_SIZE = 1024 * 1024 * 1024
@@ -351,3 +371,75 @@ def _echo(received: Received) -> bytes:
         decoded.encode("utf-8"),
     ]
     return b" | ".join(pieces).replace(b"\r", b"").replace(b"\n", b"")
+
+
+# ----------------------------------------------------------------------------- for the tests
+
+LOGIN = "ops@example.com"
+#: Non-ASCII, with characters URL-encoding changes: every form of it is distinct.
+PASSWORD = "pässwörd+1/é"
+CALLER = "33612345678"
+CALLEE = "33687654321"
+TRACKING_ID = "abc123"
+#: The timeouts of every test; ``total_timeout`` is the whole exchange's deadline.
+TIMEOUTS: dict[str, float] = {"connect_timeout": 2, "read_timeout": 3, "total_timeout": 4}
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostileServer]:
+    """A started server (stopped afterwards); the machine's proxy variables do not apply."""
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server = HostileServer().start()
+    yield server
+    server.stop()
+
+
+def hostile_settings(base_url: str, password: str = PASSWORD, **timeouts: float) -> ClientSettings:
+    """Settings for ``base_url`` with the tests' timeouts (or these)."""
+    merged = {**TIMEOUTS, **timeouts}
+    return ClientSettings(
+        LOGIN,
+        password,
+        base_url=base_url,
+        connect_timeout=merged["connect_timeout"],
+        read_timeout=merged["read_timeout"],
+        total_timeout=merged["total_timeout"],
+    )
+
+
+def xml(*fields: tuple[str, str]) -> str:
+    """A ``<response>`` with the given children in order (duplicates allowed)."""
+    children = "".join(f"<{name}>{value}</{name}>" for name, value in fields)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{children}</response>\n'
+
+
+def send_fields(**changes: str) -> list[tuple[str, str]]:
+    """An accepted makeSms+ (result code 38), with some fields changed."""
+    fields = {"result": "success", "cost": "10", "credits": "90", "id": TRACKING_ID, "result_code": "38"}
+    fields.update(changes)
+    return list(fields.items())
+
+
+def sms_plus_tracking(tracking_id: str = TRACKING_ID, **changes: str) -> list[tuple[str, str]]:
+    """A makeSms+ tracking log, sent and followed up, with some fields changed."""
+    fields = {
+        "result": "success",
+        "make": "sms+",
+        "id": tracking_id,
+        "date_created": "65f0a000",
+        "from": CALLER,
+        "to": CALLEE,
+        "insec": "0",
+        "date_executed": "65f0a00a",
+        "content": "hi",
+        "x_date_executed": "65f0a01e",
+    }
+    fields.update(changes)
+    return list(fields.items())
+
+
+SEND_OK = xml(*send_fields())
+TRACKING_OK = xml(*sms_plus_tracking())
+CREDITS_OK = xml(("result", "success"), ("login", LOGIN), ("credits", "90"))

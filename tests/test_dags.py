@@ -8,6 +8,7 @@ sandbox received and on what Airflow stored (XCom, task states) in its database.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -316,6 +317,54 @@ def test_a_failing_task_sends_one_sms_through_the_notifier(airflow_home: Airflow
     assert "MakeSmsNotifier: makeSms+ accepted" in run.output
 
 
+ON_CALL = "33612345679"
+
+
+def _on_call_text(api: Sandbox) -> str:
+    """The one SMS the on-call number received."""
+    [alert] = [send for send in api.sends() if send["params"]["to"] == ON_CALL]
+    text: str = alert["params"]["msg"]
+    return text
+
+
+def test_the_on_call_number_hears_the_campaign_summary(airflow_home: AirflowHome, api: Sandbox) -> None:
+    run = airflow_home.dags_test("example_make_campaign_alert", api.conn_json())
+    _ok(run)
+    customers = [send for send in api.sends() if send["params"]["to"] != ON_CALL]
+    assert len(customers) == 3
+    assert re.fullmatch(
+        r"Campaign example_make_campaign_alert of [0-9]{4}-[0-9]{2}-[0-9]{2}: "
+        r"3 of 3 accepted, 0 refused, 0 invalid, 0 unknown, 30 credits\.",
+        _on_call_text(api),
+    ), _on_call_text(api)
+
+
+def test_the_on_call_number_hears_that_the_campaign_failed(airflow_home: AirflowHome, api: Sandbox) -> None:
+    customers = [
+        {"recipient": "+33 6 87 65 43 21", "name": "Camille"},
+        {"recipient": "06-CALL-ME", "name": "Bo"},
+    ]
+    done = airflow_home.airflow(
+        "dags",
+        "test",
+        "example_make_campaign_alert",
+        "--conf",
+        json.dumps({"customers": customers}),
+        AIRFLOW_CONN_MAKE_DEFAULT=api.conn_json(),
+    )
+    run = DagRun("example_make_campaign_alert", done.returncode, done.stdout + done.stderr, airflow_home.path)
+    states = run.task_states()
+    assert states["tell_customers"] == ("failed", 1), run.output[-4000:]
+    assert states["alert_on_call"][0] == "success", run.output[-4000:]
+    assert "row 1, recipient: '06-CALL-ME' is not a phone number" in run.output
+    assert [send["params"]["to"] for send in api.sends()] == [ON_CALL]  # no customer got one
+    assert re.fullmatch(
+        r"Campaign example_make_campaign_alert of [0-9-]{10}: "
+        r"FAILED with no results\. See the task log in Airflow\.",
+        _on_call_text(api),
+    ), _on_call_text(api)
+
+
 def test_example_dags_all_run_in_this_suite() -> None:
     """Every example DAG file is covered by a test above."""
     covered = {
@@ -330,5 +379,6 @@ def test_example_dags_all_run_in_this_suite() -> None:
         "example_make_credits_guard",
         "example_make_sms_notifier",
         "example_make_bulk_sms",  # tests/test_bulk_dags.py
+        "example_make_campaign_alert",
     }
     assert {path.stem for path in EXAMPLE_DAGS.glob("example_*.py")} == covered

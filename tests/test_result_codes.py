@@ -11,11 +11,13 @@ hook (which Airflow exception: fail at once, or let the task's retries apply).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_provider_make.client.errors import (
+    Action,
     MakeApiError,
     MakeAuthError,
     MakeCreditError,
@@ -26,8 +28,10 @@ from airflow_provider_make.client.errors import (
     MakeTrackingUnknownError,
     MakeTransportError,
     MakeValidationError,
+    action_of,
+    error_for_code,
 )
-from airflow_provider_make.client.result_codes import RESULT_CODES, Action, Family, describe
+from airflow_provider_make.client.result_codes import RESULT_CODES, Family, describe
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking
 from airflow_provider_make.compat import AirflowException, AirflowFailException
@@ -94,7 +98,7 @@ def test_the_table_holds_every_code_of_the_document():
 
 @pytest.mark.parametrize("code", [8, 9, 18, 19, 28, 29, 38, 39, 58, 59, 78, 681, 691])
 def test_success_codes_mean_succeed(code):
-    assert describe(code).action is Action.SUCCEED
+    assert describe(code).family is Family.ACCEPTED
 
 
 @pytest.mark.parametrize(
@@ -102,15 +106,18 @@ def test_success_codes_mean_succeed(code):
     [
         (0, Action.RETRY),
         (111, Action.RETRY),
-        (100, Action.FAIL),
-        *[(code, Action.FAIL) for code in range(101, 111)],
+        (100, Action.FIX_REQUEST),
+        (101, Action.FIX_ACCOUNT),
+        (102, Action.FIX_ACCOUNT),
+        *[(code, Action.FIX_REQUEST) for code in range(103, 110)],
+        (110, Action.LOST),
         (112, Action.WAIT),
         (555, Action.RETRY),
     ],
 )
 def test_failure_codes_map_to_the_projects_actions(code, action):
     # Spec decision 11.
-    assert describe(code).action is action
+    assert action_of(error_for_code(code, "makeSms+")) is action
 
 
 # ----------------------------------------------------------------------------- success
@@ -120,7 +127,7 @@ def test_failure_codes_map_to_the_projects_actions(code, action):
 def test_accepted_sends_return_their_success_code(api, client, name):
     result = SENDS[name](client)
 
-    assert describe(result.result_code).action is Action.SUCCEED
+    assert describe(result.result_code).family is Family.ACCEPTED
     assert result.result_code in result.kind.success_codes
     assert api.sends()[0]["result_code"] == result.result_code
 
@@ -137,7 +144,7 @@ def test_service_side_failures_on_sends(api, client, hook, code, name):
 
     error = caught.value
     assert error.result_code == code
-    assert error.action is Action.RETRY
+    assert action_of(error) is Action.RETRY
     assert f"result code {code}" in str(error)
     assert describe(code).meaning in str(error)
     assert len(api.sends()) == 1  # not repeated: the answer said failed
@@ -195,7 +202,7 @@ def test_invalid_argument_codes(api, client, hook, code, name, argument, meaning
     assert not isinstance(error, MakeValidationError)  # the API refused it, not the checks
     assert error.result_code == code
     assert error.argument == argument
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_REQUEST
     message = str(error)
     assert f"result code {code}" in message
     assert meaning in message
@@ -220,7 +227,7 @@ def test_wrong_password_is_an_auth_error(api, monkeypatch):
 
     error = caught.value
     assert error.result_code == 101
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_ACCOUNT
     assert "result code 101" in str(error)
     assert "wrong login or password" in str(error)
     assert api.requests()[0]["result_code"] == 101
@@ -249,7 +256,7 @@ def test_insufficient_credit(api, monkeypatch):
 
     error = caught.value
     assert error.result_code == 102
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.FIX_ACCOUNT
     assert "result code 102" in str(error)
     assert "insufficient credit" in str(error)
     assert api.credits_of(POOR_LOGIN) == 3
@@ -270,7 +277,7 @@ def test_unknown_tracking_id(api, client, hook):
 
     error = caught.value
     assert error.result_code == 110
-    assert error.action is Action.FAIL
+    assert action_of(error) is Action.LOST
     assert "result code 110" in str(error)
     assert "unknown tracking id" in str(error)
     assert "one month" in str(error)
@@ -302,7 +309,7 @@ def test_tracking_too_early_then_available(slow_api, monkeypatch):
 
         error = caught.value
         assert error.result_code == 112
-        assert error.action is Action.WAIT
+        assert action_of(error) is Action.WAIT
         assert "result code 112" in str(error)
         assert "10 seconds" in str(error)
 
@@ -332,7 +339,7 @@ def test_an_unknown_code_is_a_service_error(api, client, hook, code):
         client.ring(CALLER, CALLEE)
 
     assert caught.value.result_code == code
-    assert caught.value.action is Action.RETRY
+    assert action_of(caught.value) is Action.RETRY
     assert f"result code {code}" in str(caught.value)
     assert "does not list" in str(caught.value)
 
@@ -385,7 +392,7 @@ def test_success_answer_with_another_kinds_code_fails_the_task(api, monkeypatch)
         hook.close()
 
     assert len(api.sends()) == 1  # the call was placed and charged
-    assert caught.value.action is Action.FAIL
+    assert action_of(caught.value) is Action.UNKNOWN
     assert isinstance(caught.value, AirflowFailException)
 
 
@@ -410,3 +417,41 @@ def test_every_failure_code_says_what_to_do() -> None:
     """Every failure's message ends with a hint: a code added without one would show '()'."""
     for code, row in RESULT_CODES.items():
         assert row.family is Family.ACCEPTED or row.hint, f"result code {code} has no hint"
+
+
+#: What the documentation's table says a task does, for each action.
+EFFECT = {
+    Action.SUCCEED: "accepted: the task goes on",
+    Action.FIX_REQUEST: "fails at once, no retry (fix the request)",
+    Action.FIX_ACCOUNT: "fails at once, no retry (fix the account)",
+    Action.RETRY: "fails this try; retries apply",
+    Action.WAIT: "keeps waiting",
+    Action.LOST: "fails at once, no retry (waiting cannot help)",
+}
+
+
+def action_of_code(code: int) -> Action:
+    """What a task does when the API answers ``code``."""
+    if describe(code).family is Family.ACCEPTED:
+        return Action.SUCCEED
+    return action_of(error_for_code(code, "makeSms+"))
+
+
+def documented_table() -> str:
+    """The table docs/result_codes.rst must hold: an RST simple table, read as is on GitHub."""
+    rows = [("code", "meaning", "what the task does", "hint (in the error message)")]
+    for code in sorted(RESULT_CODES):
+        row = RESULT_CODES[code]
+        rows.append((str(code), row.meaning, EFFECT[action_of_code(code)], row.hint))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    rule = "  ".join("=" * width for width in widths)
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule])
+
+
+def test_the_documentation_shows_this_table() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "result_codes.rst").read_text()
+    expected = documented_table()
+    assert expected in page, f"docs/result_codes.rst must hold this table:\n{expected}"

@@ -762,3 +762,12 @@ def test_the_sandbox_has_its_own_character_table() -> None:
                 assert "client.gsm" not in node.module, module.name
     assert ALLOWED == GSM_BASIC_CHARSET  # two transcriptions, one alphabet
     assert "€" not in ALLOWED and "\x1b" not in ALLOWED
+
+
+def test_the_sandbox_page_documents_every_command_line_option() -> None:
+    from airflow_provider_make.sandbox.__main__ import build_parser
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "sandbox.rst").read_text()
+    options = set(re.findall(r"--[a-z][a-z-]*", build_parser().format_help())) - {"--help"}
+    assert {"--host", "--port", "--speed", "--account", "--latency", "--quiet"} <= options
+    assert sorted(flag for flag in options if f"``{flag}" not in page) == []

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from airflow_provider_make.client import calls
 from airflow_provider_make.client.answers import parse_fields
+from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.kinds import RequestKind
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import (
@@ -38,6 +40,15 @@ from airflow_provider_make.client.tracking import (
 )
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD
+from tests.drivers import DRIVERS, raised, run
+from tests.hostile_server import (
+    TRACKING_ID,
+    HostileServer,
+    hostile,
+    hostile_settings,
+    sms_plus_tracking,
+    xml,
+)
 from tests.kinds import KindClient
 
 CALLER = "33612345678"
@@ -564,3 +575,49 @@ def test_document_call_in_progress_is_not_finished():
     tracking = parse_doc(body)
     assert tracking.caller_hung_up_at is None
     assert not tracking.is_finished
+
+
+# ----------------------------------------------------------------------------- hostile answers
+# (moved from test_hostile_server.py, parametrised over the drivers)
+
+__all__ = ["hostile"]  # fixture
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_tracking_answer_for_another_id_is_an_error(hostile: HostileServer, driver: str) -> None:
+    hostile.answer("xml:" + xml(*sms_plus_tracking(tracking_id="zzz999")))
+
+    error = raised(driver, hostile_settings(hostile.url), calls.tracking(tracking_id=TRACKING_ID))
+
+    assert isinstance(error, MakeError), repr(error)
+    assert "the log of another id" in str(error)
+
+
+@pytest.mark.parametrize("zero", ["00000000", "00"])
+def test_a_zero_date_executed_in_any_spelling_means_not_sent_yet(hostile: HostileServer, zero: str) -> None:
+    hostile.answer("xml:" + xml(*sms_plus_tracking(date_executed=zero, x_date_executed=zero)))
+
+    tracking = run("sync", hostile_settings(hostile.url), calls.tracking(tracking_id=TRACKING_ID))
+
+    assert isinstance(tracking, SmsPlusTracking)
+    assert tracking.sent_at is None
+    assert not tracking.is_finished
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        pytest.param("-10", id="negative"),
+        pytest.param("1_0", id="underscore"),
+        pytest.param("١٠", id="arabic-indic-digits"),
+        pytest.param("１０", id="fullwidth-digits"),
+    ],
+)
+@pytest.mark.parametrize("name", ["date_created", "date_executed"])
+def test_a_malformed_tracking_date_is_an_error(hostile: HostileServer, name: str, date: str) -> None:
+    hostile.answer("xml:" + xml(*sms_plus_tracking(**{name: date})))
+
+    error = raised("sync", hostile_settings(hostile.url), calls.tracking(tracking_id=TRACKING_ID))
+
+    assert isinstance(error, MakeError), repr(error)
+    assert "is not hexadecimal Unix seconds" in str(error)

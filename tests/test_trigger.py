@@ -6,13 +6,16 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.triggers.make import MakeTrackingTrigger, tracking_from_event
+from tests import hostile_server
 from tests.conftest import LOGIN, PASSWORD, Sandbox
+from tests.hostile_server import HostileServer, hostile
 from tests.kinds import KindClient
 
 
@@ -134,3 +137,69 @@ def test_an_unreachable_api_is_polled_until_the_deadline(monkeypatch: pytest.Mon
     assert event["status"] == "timeout"
     assert "could not connect to the API" in event["message"]
     assert PASSWORD not in event["message"]
+
+
+# ----------------------------------------------------------------------------- a hanging server
+# (moved from test_hostile_server.py)
+
+__all__ = ["hostile"]  # fixture
+
+
+async def async_within(call: Callable[[], Awaitable[Any]], limit: float) -> tuple[bool, float, object]:
+    started = time.monotonic()
+    try:
+        result: object = await asyncio.wait_for(call(), timeout=limit)
+    except asyncio.TimeoutError:
+        return False, time.monotonic() - started, None
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        result = error
+    return True, time.monotonic() - started, result
+
+
+@pytest.mark.parametrize(
+    "timeouts",
+    [
+        pytest.param(hostile_server.TIMEOUTS, id="total_timeout-beyond-end_time"),
+        pytest.param({"connect_timeout": 2, "read_timeout": 10, "total_timeout": 20}, id="long-timeouts"),
+    ],
+)
+def test_a_trigger_fires_by_its_end_time_while_a_request_hangs(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch, timeouts: dict[str, float]
+) -> None:
+    hostile.answer("trickle_headers", interval=1.0, max_bytes=60)
+    conn = {
+        "conn_type": "make",
+        "host": hostile.url,
+        "login": hostile_server.LOGIN,
+        "password": hostile_server.PASSWORD,
+        "extra": timeouts,
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", json.dumps(conn))
+    wait, poll_interval = 3.0, 1.0
+    started = time.time()
+    trigger = MakeTrackingTrigger(
+        tracking_id=hostile_server.TRACKING_ID,
+        make_conn_id="make_default",
+        end_time=started + wait,
+        poll_interval=poll_interval,
+    )
+    limit = wait + poll_interval + 1
+
+    async def first_event() -> dict[str, Any]:
+        events = trigger.run()
+        try:
+            event = await events.__anext__()
+        finally:
+            await events.aclose()
+        payload: dict[str, Any] = event.payload
+        return payload
+
+    try:
+        finished, seconds, event = asyncio.run(async_within(first_event, limit + 1))
+    finally:
+        hostile.stop()
+
+    assert finished, f"no event {limit + 1:.0f} s after starting a trigger ending in {wait:.0f} s"
+    assert seconds < limit, f"the event came {seconds:.1f} s after the start (end_time: {wait:.0f} s)"
+    assert isinstance(event, dict), event
+    assert event["status"] != "success", event

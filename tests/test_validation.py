@@ -32,6 +32,7 @@ class Case:
     call: Callable[[Any], Any]
     argument: str
     phrases: tuple[str, ...]
+    absent: tuple[str, ...] = ()  # what the message must not say (a cause the user did not write)
 
 
 def _callees(count: int) -> list[str]:
@@ -47,8 +48,39 @@ CASES = [
         ("'06 12 AB 56 78'", "not a phone number"),
     ),
     Case("letters-only", lambda t: t.call(CALLER, "john"), "callee", ("'john'", "not a phone number")),
-    Case("too-short", lambda t: t.ring(CALLER, "+33 6 12"), "callee", ("+33", "too short")),
-    Case("too-short-sms", lambda t: t.sms("336", CALLEE, "123"), "sender", ("336", "too short")),
+    Case(
+        "too-short",
+        lambda t: t.ring(CALLER, "+33 6 12"),
+        "callee",
+        ("for country code +33 (read from its leading '+')", "too short"),
+    ),
+    Case(
+        "too-short-after-00",
+        lambda t: t.ring(CALLER, "0044 12"),
+        "callee",
+        ("for country code +44 (read from its leading '00')", "too short"),
+    ),
+    Case(
+        "too-short-sms",
+        lambda t: t.sms("336", CALLEE, "123"),
+        "sender",
+        ("'336'", "too short", "read country code first", "default_region"),
+        ("country code +",),
+    ),
+    Case(
+        "bare-digits-no-country",
+        lambda t: t.sms_plus(CALLER, "12345", "hi"),
+        "recipient",
+        ("'12345' is not a valid phone number", "read country code first", "with '+' and its country code"),
+        ("+1", "country code +"),
+    ),
+    Case(
+        "bare-digits-unknown-country",
+        lambda t: t.sms_plus(CALLER, "999123456", "hi"),
+        "recipient",
+        ("its first digits are no country code",),
+        ("+999",),
+    ),
     Case(
         "national-without-region",
         lambda t: t.sms_plus(CALLER, "06 87 65 43 21", "hi"),
@@ -221,7 +253,35 @@ CASES = [
         "sms-transliterate-leaves-euro",
         lambda t: t.sms_plus(CALLER, CALLEE, "ê€", transliterate=True),
         "message",
-        ("'€' (U+20AC)", "position 2"),
+        ("'€' (U+20AC)", "position 2", "only in the GSM extension table", "remove or replace"),
+        ("transliterate=True",),
+    ),
+    Case(
+        "sms-braces",
+        lambda t: t.sms_plus(CALLER, CALLEE, "Code {X}"),
+        "message",
+        (
+            "'{' (U+007B), '}' (U+007D): only in the GSM extension table",
+            "not in the basic set makeSms+ takes",
+            "remove or replace them",
+        ),
+        ("transliterate",),
+    ),
+    Case(
+        "sms-emoji",
+        lambda t: t.sms_plus(CALLER, CALLEE, "Bravo \U0001f600"),
+        "message",
+        ("'\U0001f600' (U+1F600): not in the GSM alphabet; remove or replace them",),
+        ("transliterate",),
+    ),
+    Case(
+        "sms-accent-and-brace",
+        lambda t: t.sms_plus(CALLER, CALLEE, "prête {"),
+        "message",
+        (
+            "transliterate=True replaces 'ê' (U+00EA) with GSM look-alikes",
+            "'{' (U+007B): only in the GSM extension table",
+        ),
     ),
     # tracking
     Case("tracking-space", lambda t: t.get_tracking("abc def"), "tracking_id", ("tracking id", "'abc def'")),
@@ -244,6 +304,8 @@ def check_refusal(error: MakeValidationError, case: Case) -> None:
     assert message.startswith(f"{case.argument}: ")
     for phrase in case.phrases:
         assert phrase in message, (phrase, message)
+    for phrase in case.absent:
+        assert phrase not in message, (phrase, message)
     assert "http" not in message  # never a URL
 
 
@@ -395,3 +457,46 @@ def test_bare_digits_of_another_country_than_the_default_one_are_refused(api):
         assert french.sms("0687345678", "33687654321", "123").result_code == 28
     [sent] = api.sends()
     assert "from=33687345678&" in sent["query"]
+
+
+@pytest.mark.parametrize(
+    ("region", "written", "phrase"),
+    [
+        (
+            "US",
+            "12345",
+            "'12345' is not a valid phone number for country code +1 (read as a national number of "
+            "US, the connection's default_region): it is too short",
+        ),
+        (
+            "FR",
+            "06 12",
+            "for country code +33 (read as a national number of FR, the connection's default_region)",
+        ),
+        (
+            "FR",
+            "0044 12",
+            "for country code +44 (read from its international prefix, dialled from FR, the "
+            "connection's default_region)",
+        ),
+    ],
+)
+def test_a_refused_number_says_the_country_came_from_the_default_region(api, region, written, phrase):
+    settings = ClientSettings("ops@example.com", "p@ss w&rd+1/é", base_url=api.url, default_region=region)
+    with KindClient(settings) as client, pytest.raises(MakeValidationError) as caught:
+        client.sms_plus(CALLER, written, "hi")
+
+    assert caught.value.argument == "recipient"
+    assert phrase in str(caught.value)
+    assert api.requests() == []
+
+
+def test_a_ringun_number_refused_says_the_country_is_the_prefix(api, client):
+    with pytest.raises(MakeValidationError) as caught:
+        client.ringun("33", "687345678", ["612"])
+
+    assert (
+        "'612' is not a valid phone number for country code +33 (the country of the prefix argument)"
+        in str(caught.value)
+    )
+    assert api.requests() == []

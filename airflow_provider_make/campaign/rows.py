@@ -1,35 +1,29 @@
 """What a campaign sends: the recipients list parsed, every row checked, duplicates found.
 
-Every row is checked before the first send (issue 9): the number, the rendered text
-(GSM alphabet, length) and the placeholders, each through :func:`calls.sms_plus`, the
-one description of a makeSms+ request. The check keeps only a few bytes per row (a
-status byte, the normalised number, a digest for duplicates, the problems of invalid
-rows): the calls are built again, one at a time, when the rows are sent, so memory does
-not hold a second copy of the list. Built again from the checked number: a row's text is
-rendered again, its number is not parsed again (``phonenumbers`` is the costliest check).
-The check itself builds each row's call from the first row's (see :func:`remember`): the
-shared arguments are checked once, not once a row.
+Every row is checked before the first send (issue 9), through :func:`calls.sms_plus`, the one
+description of a makeSms+ request: in full for the first valid row, then only the number and
+text of each other row, on a copy of the first one's call. The check keeps a few bytes a row
+(a status byte, the number, the problems of invalid rows), not a second copy of the list: a
+row's call is built again when it is sent, its number not parsed again (``phonenumbers`` is
+the costliest check).
 """
 
 from __future__ import annotations
 
 import hashlib
-import string
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import Any
 
+from airflow_provider_make.campaign.template import check_template, fill
 from airflow_provider_make.client import calls
 from airflow_provider_make.client import validation as check
+from airflow_provider_make.client.answers import SendResult
+from airflow_provider_make.client.calls import ApiCall
 from airflow_provider_make.client.errors import MakeValidationError
-
-#: A rendered list of rows, as text: 64 MB holds a campaign of several hundred thousand rows.
-MAX_RENDERED_RECIPIENTS = 64 * 1024 * 1024
-
-if TYPE_CHECKING:
-    from airflow_provider_make.client.answers import SendResult
-    from airflow_provider_make.client.calls import ApiCall
+from airflow_provider_make.client.validation import refusal, shown
 
 #: Row kinds, one byte per row in :attr:`Plan.kinds`.
 VALID, INVALID, DUPLICATE = 0, 1, 2
@@ -49,103 +43,59 @@ class Problem:
         return f"row {self.row}, {self.column}: {self.why}"
 
 
-class RowProblemError(Exception):
-    """A row's column is wrong (internal: becomes a :class:`Problem`)."""
-
-    def __init__(self, column: str, why: str) -> None:
-        super().__init__(why)
-        self.column = column
-        self.why = why
-
-
 def parse_recipients(value: object) -> Sequence[Any]:
-    """The recipients as a list: a list or tuple as is, a string parsed as a JSON list.
+    """The recipients as a list: a list or tuple as is, a string parsed as one.
 
     A templated ``recipients`` renders to a string (``"{{ ti.xcom_pull(...) }}"``) unless
-    the DAG renders templates as native objects, so a string holding a JSON list (or the
-    Python literal Jinja prints for a list) is read as one, with ``ast.literal_eval``,
-    which evaluates nothing. Anything else is refused, naming the argument.
+    the DAG renders templates as native objects (see :func:`check.rendered_list`).
     """
     if isinstance(value, str):
-        value = check.rendered_list("recipients", value, max_chars=MAX_RENDERED_RECIPIENTS)
+        # 64 MB of text holds a campaign of several hundred thousand rows.
+        value = check.rendered_list("recipients", value, max_chars=64 * 1024 * 1024)
     if isinstance(value, (list, tuple)):
         return value
-    raise MakeValidationError(
-        "recipients: expected a list of phone numbers or of dicts with a 'recipient' "
+    raise refusal(
+        "recipients",
+        "expected a list of phone numbers or of dicts with a 'recipient' "
         f"(or a JSON string of one), got {type(value).__name__}",
-        argument="recipients",
     )
 
 
-def check_template(template: object, argument: str = "message") -> str | None:
-    """The operator's ``message`` template, refused when it cannot be rendered safely.
-
-    Placeholders are ``{field}`` names of a row's fields, with an optional format spec
-    (``{amount:.2f}``). Positional (``{}``, ``{0}``), attribute (``{a.b}``) and index
-    (``{a[0]}``) fields are refused: a row's fields are data, and ``str.format`` would
-    otherwise let a template reach into the objects behind them.
-    """
-    if template is None:
-        return None
-    if not isinstance(template, str):
-        raise MakeValidationError(
-            f"{argument}: expected the SMS text as a string, got {type(template).__name__}", argument=argument
-        )
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as error:
-        raise MakeValidationError(
-            f"{argument}: the text is not a valid template ({error}); "
-            "write a literal brace as '{{' or '}}'",
-            argument=argument,
-        ) from None
-    for _, name, _, _ in parsed:
-        if name is not None and not name.isidentifier():
-            raise MakeValidationError(
-                f"{argument}: placeholder {{{name}}} is not a field name; use {{field}} with the name of "
-                "a key of the rows (no positions, attributes or indexes)",
-                argument=argument,
-            )
-    return template
-
-
 def render(item: object, template: str | None) -> tuple[object, str]:
-    """A row's recipient (as written) and its text; :class:`RowProblemError` says what is wrong.
+    """A row's recipient (as written) and its text; :class:`MakeValidationError` names the column at fault.
 
-    A row is a phone number, or a dict with ``recipient``, an optional ``message`` (sent
-    as written: it is data, not a template) and the fields the operator's ``message``
-    uses as ``{field}`` placeholders.
+    A row is a phone number, or a dict with ``recipient``, an optional ``message`` (its own
+    text, sent as written: data, not a template) and the fields of the operator's ``message``
+    (see :mod:`.template`).
     """
     if isinstance(item, str):
         fields: Mapping[str, Any] = {"recipient": item}
     elif isinstance(item, Mapping):
         fields = item
     else:
-        raise RowProblemError("row", f"expected a phone number or a dict, got {type(item).__name__}")
+        raise refusal("row", f"expected a phone number or a dict, got {type(item).__name__}")
     if "recipient" not in fields:
-        raise RowProblemError("recipient", "the row has no 'recipient'")
+        raise refusal("recipient", "the row has no 'recipient'")
     own = fields.get("message")
+    if isinstance(own, str):
+        return fields["recipient"], own
     if own is not None:
-        return fields["recipient"], own if isinstance(own, str) else str(own)
+        raise refusal(
+            "message",
+            f"the row's own message is {shown(own)}, of type {type(own).__name__}; "
+            "expected the SMS text as a string",
+        )
     if template is None:
-        raise RowProblemError("message", "the row has no 'message' and the operator has none")
-    try:
-        return fields["recipient"], template.format_map(fields)
-    except KeyError as missing:
-        raise RowProblemError(
-            "message", f"the placeholder {{{missing.args[0]}}} has no value in this row"
-        ) from None
-    except (ValueError, TypeError) as error:
-        raise RowProblemError("message", f"the text could not be rendered: {error}") from None
+        raise refusal("message", "the row has no 'message' and the operator has none")
+    return fields["recipient"], fill(template, fields)
 
 
 @dataclass
 class Plan:
     """The checked campaign: one status byte per row, the problems, the duplicates.
 
-    ``rows`` is the caller's list itself, never copied; :meth:`call` builds a row's
-    request again when it is sent (the checks are deterministic, so a row that passed
-    once passes again).
+    ``rows`` is the caller's list itself, never copied. The checks are deterministic, so a
+    row that passed them once passes again when :meth:`call` builds its request.
     """
 
     rows: Sequence[Any]
@@ -158,8 +108,8 @@ class Plan:
     problems: dict[int, Problem] = field(default_factory=dict)
     duplicate_of: dict[int, int] = field(default_factory=dict)
     fingerprint: str = ""
-    #: Each valid row's recipient as the API wants it (digits, as a number; 0: build the
-    #: call in full), and a call of the campaign whose ``to`` and ``msg`` a row's replace.
+    #: Each valid row's recipient as the API wants it (digits, country code first: never a
+    #: leading 0, at most 15 digits), and the first valid row's call, which the others copy.
     numbers: array[int] = field(default_factory=lambda: array("q"))
     model: ApiCall[SendResult] | None = None
 
@@ -172,15 +122,13 @@ class Plan:
         return self.total - len(self.problems) - len(self.duplicate_of)
 
     def call(self, index: int) -> ApiCall[SendResult]:
-        """Row ``index``'s makeSms+ request (it passed the checks)."""
-        number = self.numbers[index] if index < len(self.numbers) else 0
-        if number and self.model is not None:
-            return self.like_model(self.model, number, render(self.rows[index], self.template)[1])
-        return self.checked_call(index)
-
-    def like_model(self, model: ApiCall[SendResult], number: int, text: str) -> ApiCall[SendResult]:
-        """The campaign's call with this row's number (checked already) and text (checked again)."""
-        return calls.sms_plus_like(model, to=str(number), message=text, transliterate=self.transliterate)
+        """Row ``index``'s makeSms+ request (it passed the checks), its number not parsed again."""
+        if self.model is None:  # no row passed the checks
+            return self.checked_call(index)
+        text = render(self.rows[index], self.template)[1]
+        return calls.sms_plus_like(
+            self.model, to=str(self.numbers[index]), message=text, transliterate=self.transliterate
+        )
 
     def checked_call(self, index: int) -> ApiCall[SendResult]:
         """Row ``index``'s makeSms+ request, every argument checked."""
@@ -195,11 +143,11 @@ class Plan:
         )
 
     def recipient(self, index: int) -> str:
-        """Row ``index``'s recipient as the user wrote it (for the results)."""
+        """Row ``index``'s recipient as the user wrote it (for the results); a value that is no
+        phone number (a list, a 5,000-digit integer) is shown short, never printed in full."""
         item = self.rows[index]
-        if isinstance(item, Mapping):
-            return str(item.get("recipient", ""))
-        return str(item)
+        value = item.get("recipient", "") if isinstance(item, Mapping) else item
+        return value if isinstance(value, str) else shown(value)
 
     def sendable(self) -> Iterator[int]:
         """The indexes of the valid rows, in order."""
@@ -207,53 +155,9 @@ class Plan:
 
     def problems_message(self) -> str:
         """The first :data:`LISTED_PROBLEMS` bad rows, and how many more."""
-        listed = [
-            problem.describe()
-            for _, problem in zip(range(LISTED_PROBLEMS), self.problems.values(), strict=False)
-        ]
+        listed = [problem.describe() for problem in islice(self.problems.values(), LISTED_PROBLEMS)]
         more = len(self.problems) - len(listed)
         return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
-
-
-def _fits(number: str) -> bool:
-    """Whether a checked number is kept as an integer (digits, no leading 0, 18 at most)."""
-    return number.isdigit() and len(number) <= 18 and number[0] != "0"
-
-
-def remember(plan: Plan, index: int, call: ApiCall[SendResult]) -> None:
-    """Keep row ``index``'s number, when rebuilding its call from it gives exactly ``call``.
-
-    The first row so kept makes ``call`` the campaign's model (only once a rebuild from
-    it matched the full check).
-    """
-    number = dict(call.query).get("to", "")
-    if not _fits(number):
-        return
-    rebuilt = plan.like_model(plan.model or call, int(number), render(plan.rows[index], plan.template)[1])
-    if rebuilt.query == call.query and rebuilt.endpoint == call.endpoint:
-        plan.numbers[index] = int(number)
-        if plan.model is None:
-            plan.model = call
-
-
-def checked_row(plan: Plan, index: int) -> ApiCall[SendResult]:
-    """Row ``index``'s call, every argument checked, its number kept (see :func:`remember`).
-
-    Once a model is known, only what differs from row to row is checked (the recipient,
-    then the text, in :func:`calls.sms_plus`'s order, with its messages); the shared
-    arguments were checked once, before the rows. Rows whose number does not fit take
-    the full check.
-    """
-    if plan.model is not None:
-        recipient, text = render(plan.rows[index], plan.template)
-        number = check.international_number(recipient, "recipient", plan.region)
-        if _fits(number):
-            call = plan.like_model(plan.model, int(number), text)
-            plan.numbers[index] = int(number)
-            return call
-    call = plan.checked_call(index)
-    remember(plan, index, call)
-    return call
 
 
 def plan(
@@ -267,11 +171,10 @@ def plan(
 ) -> Plan:
     """Check every row (and the arguments every row shares) before anything is sent.
 
-    The shared arguments (``sender``, ``delay_seconds``, ``transliterate``, ``message``)
-    raise :class:`MakeValidationError` naming the argument; a bad row becomes a
-    :class:`Problem`. The same normalised recipient with the same text is a duplicate
-    of its first row. The fingerprint digests every valid row's request, so a retry can
-    tell that it is running the same campaign.
+    A bad shared argument raises :class:`MakeValidationError`; a bad row becomes a
+    :class:`Problem`. The same normalised recipient with the same text is a duplicate of its
+    first row. The fingerprint digests every valid row's request, so a retry can tell that
+    it is running the same campaign.
     """
     check.flag(transliterate, "transliterate")
     shared_sender = check.international_number(sender, "sender", region)
@@ -290,11 +193,14 @@ def plan(
     digest = hashlib.sha256(f"{shared_sender}|{delay}|{made.transliterate}".encode())
     for index in range(len(rows)):
         try:
-            call = checked_row(made, index)
-        except RowProblemError as problem:
-            made.problems[index] = Problem(index, problem.column, problem.why)
-            made.kinds[index] = INVALID
-            continue
+            if made.model is None:
+                call = made.model = made.checked_call(index)
+            else:  # only what differs from the model, in sms_plus's order and with its messages
+                recipient, text = render(rows[index], made.template)
+                number = check.international_number(recipient, "recipient", region)
+                call = calls.sms_plus_like(
+                    made.model, to=number, message=text, transliterate=made.transliterate
+                )
         except MakeValidationError as error:
             column = error.argument or "row"
             why = error.message.removeprefix(f"{column}: ")
@@ -307,6 +213,7 @@ def plan(
             made.duplicate_of[index] = first
             made.kinds[index] = DUPLICATE
             continue
+        made.numbers[index] = int(dict(call.query)["to"])
         digest.update(f"{index}:".encode() + key)
     made.fingerprint = digest.hexdigest()[:24]
     return made

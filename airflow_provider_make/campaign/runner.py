@@ -71,10 +71,11 @@ def open_client(settings: ClientSettings, concurrency: int) -> Client:
 
 
 def result_of(error: Exception) -> Result:
-    """A failed send's result: :func:`action_of` decides (an error of ours, a bug: ``unknown``)."""
-    if not isinstance(error, MakeError):
-        return Result(UNKNOWN, error=f"{type(error).__name__}: {error}")
-    return Result(STATUS_OF.get(action_of(error), UNKNOWN), "", error.result_code, 0, error.message)
+    """A failed send's result, its status decided by :func:`action_of` (a bug of ours: ``unknown``)."""
+    status = STATUS_OF.get(action_of(error), UNKNOWN)
+    if isinstance(error, MakeError):
+        return Result(status, "", error.result_code, 0, error.message)
+    return Result(status, error=f"{type(error).__name__}: {error}")
 
 
 class Campaign:
@@ -171,7 +172,7 @@ class Campaign:
                 ledger.record(row, result)
                 self.in_flight -= 1
                 self.finished += 1
-                if isinstance(error, MakeError) and action_of(error) is Action.FIX_ACCOUNT:
+                if error is not None and action_of(error) is Action.FIX_ACCOUNT:
                     self._stop(STOP_ACCOUNT, error)
             if write is not None and write.done():  # a write ended: its rows may go
                 failed = write.exception()

@@ -117,13 +117,7 @@ class CampaignTransport:
 
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        steps = pipeline.exchange(call, self.settings)
-        step = next(steps)
-        while isinstance(step, Transmit):
-            if step.wait:
-                await asyncio.sleep(step.wait)
-            step = steps.send(await self._transmit(step))
-        return step.value
+        return await pipeline.adrive(call, self.settings, self._transmit)
 
     async def aclose(self) -> None:
         """Close the idle connections."""
@@ -144,9 +138,7 @@ class CampaignTransport:
 
     async def _transmit(self, step: Transmit) -> Answer | Failure:
         h11 = self._h11
-        remaining = step.deadline - time.monotonic()
-        if remaining <= 0:
-            return Failure(Cause.DEADLINE)
+        remaining = step.deadline - time.monotonic()  # above 0: pipeline.adrive checked
         loop = asyncio.get_running_loop()
         deadline = loop.time() + remaining
         read_timeout = step.read_timeout(self.settings)
@@ -202,11 +194,13 @@ class CampaignTransport:
             return answer
         except TimeoutError:
             if loop.time() >= deadline:
-                return Failure(Cause.DEADLINE)
+                return Failure(Cause.DEADLINE, written=phases[0] >= _Phase.WRITE)
             connecting = phases[0] in (_Phase.CONNECT, _Phase.HANDSHAKE)
-            return Failure(Cause.CONNECT_TIMEOUT if connecting else Cause.READ_TIMEOUT)
+            return Failure(
+                Cause.CONNECT_TIMEOUT if connecting else Cause.READ_TIMEOUT, written=not connecting
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is a Failure; only its class name is kept
-            return Failure(_cause(exc, phases[0]), type(exc).__name__)
+            return pipeline.failure_of(exc, _cause(exc, phases[0]), written=phases[0] >= _Phase.WRITE)
         finally:
             url = target = ""  # even a cancellation must not leave the URL in a traceback frame
             if connection is not None:
@@ -219,10 +213,8 @@ class CampaignTransport:
 
 
 def _cause(exc: Exception, phase: int) -> Cause:
-    """What an exception of the transport says happened: a failed handshake sent nothing."""
+    """What an exception of the transport says happened (TLS: pipeline.failure_of, as in every driver)."""
     if phase == _Phase.HANDSHAKE:
-        return Cause.TLS_HANDSHAKE
-    if pipeline.is_tls_failure(exc):
         return Cause.TLS
     if phase == _Phase.CONNECT:
         return Cause.CONNECT if isinstance(exc, OSError) else Cause.OTHER
@@ -239,9 +231,4 @@ def applies(settings: ClientSettings) -> bool:
         return False  # asyncio.timeout
     if urlsplit(settings.base_url).scheme not in ("http", "https"):
         return False
-    if settings.may_use_proxy:
-        import urllib.request
-
-        if urllib.request.getproxies():
-            return False  # httpx knows proxies (and NO_PROXY)
-    return True
+    return not settings.proxy_named  # httpx knows proxies (and NO_PROXY)

@@ -28,12 +28,20 @@ NOT_SENT_AGAIN = (
 )
 
 
+def unknown_fate(message: str, spends_credits: bool) -> MakeTransportError:
+    """The error for an exchange whose outcome is unknown: a send may have been accepted, so
+    it is never sent again (spec decision 13); a read is safe to repeat. The one place that
+    sets ``may_have_been_accepted``."""
+    if spends_credits:
+        message += f"; {NOT_SENT_AGAIN}"
+    return MakeTransportError(message, may_have_been_accepted=spends_credits)
+
+
 def malformed(label: str, detail: str, spends_credits: bool) -> MakeTransportError:
     """The error for an answer that is not what the make API sends. It never quotes the body:
     a broken proxy or error page may echo the request URL, and with it the password."""
-    sent = f"; {NOT_SENT_AGAIN}" if spends_credits else ""
-    message = f"{label}: the API's answer is not the XML the make API sends ({detail}){sent}"
-    return MakeTransportError(message, may_have_been_accepted=spends_credits)
+    message = f"{label}: the API's answer is not the XML the make API sends ({detail})"
+    return unknown_fate(message, spends_credits)
 
 
 def parse_fields(body: bytes, *, label: str, spends_credits: bool) -> Fields:
@@ -96,7 +104,7 @@ def raise_for_failure(fields: Fields, label: str, spends_credits: bool) -> None:
     error = error_for_code(code, label)
     if spends_credits and code in _ALL_SUCCESS_CODES:
         # "failed" with a code that means "accepted": the request may have gone through.
-        raise MakeTransportError(f"{error}; {NOT_SENT_AGAIN}", may_have_been_accepted=True)
+        raise unknown_fate(str(error), spends_credits=True)
     raise error
 
 
@@ -107,10 +115,10 @@ def send_result(kind: RequestKind, fields: Fields) -> SendResult:
     code, identifier = number("result_code"), fields.get("id", "")
     if code not in kind.success_codes or not identifier.isascii() or not identifier.isalnum():
         # Never retried: the API says "success", so credits may have been spent.
-        raise MakeTransportError(
+        raise unknown_fate(
             f"{kind.label} answered success but with result code {code} and id {identifier[:20]!r}, which "
-            f"is not how the API accepts a {kind.label}; {NOT_SENT_AGAIN}",
-            may_have_been_accepted=True,
+            f"is not how the API accepts a {kind.label}",
+            spends_credits=True,
         )
     return SendResult(kind, identifier, cost=number("cost"), credits=number("credits"), result_code=code)
 

@@ -108,50 +108,64 @@ class AsyncMakeClient:
 
     async def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        steps = pipeline.exchange(call, self.settings)
-        step = next(steps)
-        while isinstance(step, Transmit):
-            step = steps.send(await self._transmit(step))
-        return step.value
+        return await pipeline.adrive(call, self.settings, self._transmit)
 
     async def _transmit(self, step: Transmit) -> Answer | Failure:
         import httpx
 
-        if step.wait:
-            await asyncio.sleep(step.wait)
-        remaining = step.deadline - time.monotonic()
-        if remaining <= 0:
-            return Failure(Cause.DEADLINE)
         pool = loop_pool()
         timeout = httpx.Timeout(step.read_timeout(self.settings), connect=self.settings.connect_timeout)
         url = pipeline.build_url(self.settings, step.call)
+        progress = _Progress()
+        remaining = step.deadline - time.monotonic()
         try:
-            return await asyncio.wait_for(_fetch(pool, self.settings.may_use_proxy, url, timeout), remaining)
+            fetch = _fetch(pool, self.settings.may_use_proxy, url, timeout, progress)
+            return await asyncio.wait_for(fetch, remaining)
         except Exception as exc:  # noqa: BLE001 - any: e.g. httpx.InvalidURL's message quotes the URL
-            return Failure(_cause(exc), type(exc).__name__)
+            return pipeline.failure_of(exc, _cause(exc), written=progress.sending and _may_have_written(exc))
         except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
             raise exc.with_traceback(None) from None
         finally:
             url = ""
 
 
-async def _fetch(pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout) -> Answer:
-    async with pool.lease(may_use_proxy) as client, client.stream("GET", url, timeout=timeout) as reply:
-        answer = Answer(reply.status_code, reply.reason_phrase, reply.headers.get("Content-Encoding"))
-        async for chunk in reply.aiter_raw():
-            if answer.add(chunk):
-                break
-        return answer
+@dataclass
+class _Progress:
+    sending: bool = False  # a client of the pool was leased and given the request
+
+
+async def _fetch(
+    pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout, progress: _Progress
+) -> Answer:
+    async with pool.lease(may_use_proxy) as client:
+        progress.sending = True
+        async with client.stream("GET", url, timeout=timeout) as reply:
+            # The reason phrase as sent, read as latin-1 like the other drivers (httpx's own
+            # reading drops every non-ASCII byte, which the password's scrubbing cannot know).
+            reason = bytes(reply.extensions.get("reason_phrase", b"")).decode("latin-1")
+            answer = Answer(reply.status_code, reason, reply.headers.get("Content-Encoding"))
+            async for chunk in reply.aiter_raw():
+                if answer.add(chunk):
+                    break
+            return answer
+
+
+def _may_have_written(exc: Exception) -> bool:
+    """False for the httpx errors raised before a request is written: connecting (its TLS
+    handshake included, which httpcore reports as a ``ConnectError``), a proxy's refusal,
+    a pool timeout, a URL it cannot send."""
+    import httpx
+
+    before_writing = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout)
+    return not isinstance(exc, (*before_writing, httpx.UnsupportedProtocol, httpx.InvalidURL))
 
 
 def _cause(exc: Exception) -> Cause:
-    """What an exception says happened (``wait_for``'s timeout: the deadline); TLS as in the sync driver."""
+    """What an exception says happened (``wait_for``'s timeout: the deadline)."""
     import httpx
 
     if isinstance(exc, asyncio.TimeoutError):
         return Cause.DEADLINE
-    if pipeline.is_tls_failure(exc):
-        return Cause.TLS
     if isinstance(exc, httpx.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
     if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):

@@ -1,9 +1,8 @@
-"""The exceptions of the client layer: one base class, one class per error family.
+"""The exceptions of the client layer, and :func:`action_of`: what a task does about one.
 
-Every exception carries ``result_code`` (None when the API answered none) and ``action``
-(fail at once, retry later, keep waiting), from its family's row in :mod:`.result_codes`.
-Messages are plain English, name the argument at fault, and never contain a URL: the
-password travels in the query string (spec decision 12).
+Every exception carries ``result_code`` (None when the API answered none). Messages are
+plain English, name the argument at fault, and never contain a URL: the password travels
+in the query string (spec decision 12).
 """
 
 from __future__ import annotations
@@ -11,8 +10,26 @@ from __future__ import annotations
 import enum
 from typing import Any, ClassVar
 
-from airflow_provider_make.client import result_codes
 from airflow_provider_make.client.result_codes import Family, describe
+
+
+class Action(str, enum.Enum):
+    """What is done about an outcome; :func:`action_of` is the one place that decides it."""
+
+    SUCCEED = "succeed"  # the request was accepted
+    #: This request's arguments are wrong (100, 103-109, the checks before sending): fail it;
+    #: a campaign fails just that row.
+    FIX_REQUEST = "fix_request"
+    #: The credentials, the credit or the connection's settings (101, 102, configuration):
+    #: fail without retries; a campaign stops, its unsent rows stay ``retry``.
+    FIX_ACCOUNT = "fix_account"
+    #: Surely not accepted, may work later (0, 111, an unlisted code, never reached the API,
+    #: a failed TLS handshake): Airflow's retries apply; a campaign row stays ``retry``.
+    RETRY = "retry"
+    WAIT = "wait"  # 112: the tracking log is not there yet: look again
+    #: May have been accepted: fail, never send again (spec decision 13); a campaign row is ``unknown``.
+    UNKNOWN = "unknown"
+    LOST = "lost"  # 110: the tracking id is unknown or expired: waiting cannot help
 
 
 class MakeError(Exception):
@@ -20,26 +37,28 @@ class MakeError(Exception):
 
     family: ClassVar[Family] = Family.SERVICE
 
-    def __init_subclass__(cls, family: Family | None = None) -> None:
-        super().__init_subclass__()
-        if family is not None:
-            cls.family = family
-
     def __init__(self, message: str, *, result_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.result_code = result_code
 
-    @property
-    def action(self) -> result_codes.Action:
-        """What a task does about this error: its family's action."""
-        return self.family.action
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles with every attribute, whatever the constructor's keyword arguments."""
+        return _rebuild, (type(self), self.message, dict(vars(self)))
 
     def to_event(self) -> dict[str, Any]:
         """A JSON-safe form, for a trigger's event; :func:`error_from_event` rebuilds it."""
         name = next(cls.__name__ for cls in type(self).__mro__ if cls.__name__ in _BY_NAME)
         extras = {name: getattr(self, name) for name in _EXTRAS if hasattr(self, name)}
         return {"error": name, "message": self.message, **extras}
+
+
+def _rebuild(cls: type[MakeError], message: str, attributes: dict[str, Any]) -> MakeError:
+    """An error of class ``cls`` with these attributes, its constructor not called."""
+    error = cls.__new__(cls, message)
+    error.args = (message,)
+    vars(error).update(attributes)
+    return error
 
 
 class MakeApiError(MakeError):
@@ -50,20 +69,26 @@ class MakeApiError(MakeError):
         self.request = request  # "makeSms+", "tracking", ...: never a URL
 
 
-class MakeAuthError(MakeApiError, family=Family.AUTH):
+class MakeAuthError(MakeApiError):
     """101: wrong login or password. Retrying cannot help."""
 
+    family = Family.AUTH
 
-class MakeCreditError(MakeApiError, family=Family.CREDIT):
+
+class MakeCreditError(MakeApiError):
     """102: not enough credit for this request. Retrying cannot help."""
 
+    family = Family.CREDIT
 
-class MakeInvalidArgumentError(MakeApiError, family=Family.INVALID_ARGUMENT):
+
+class MakeInvalidArgumentError(MakeApiError):
     """An argument is wrong: refused by the API (100, 103-109) or by the checks before sending.
 
     ``argument`` is in the reader's vocabulary: the hook's parameter for checks made before
     sending (``caller``, ``delay_seconds``), the API's for codes it answered (``to``, ``insec``).
     """
+
+    family = Family.INVALID_ARGUMENT
 
     def __init__(
         self, message: str, *, result_code: int | None = None, request: str = "", argument: str | None = None
@@ -76,16 +101,22 @@ class MakeValidationError(MakeInvalidArgumentError, ValueError):
     """An argument was refused before any request was sent (``result_code`` is None)."""
 
 
-class MakeTrackingNotReadyError(MakeApiError, family=Family.TRACKING_NOT_READY):
+class MakeTrackingNotReadyError(MakeApiError):
     """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
 
+    family = Family.TRACKING_NOT_READY
 
-class MakeTrackingUnknownError(MakeApiError, family=Family.TRACKING_UNKNOWN):
+
+class MakeTrackingUnknownError(MakeApiError):
     """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
 
+    family = Family.TRACKING_UNKNOWN
 
-class MakeServiceError(MakeApiError, family=Family.SERVICE):
+
+class MakeServiceError(MakeApiError):
     """0, 111 or a code the document does not list: a failure on the service's side."""
+
+    family = Family.SERVICE
 
 
 class MakeTransportError(MakeError):
@@ -99,36 +130,69 @@ class MakeTransportError(MakeError):
         super().__init__(message)
         self.may_have_been_accepted = may_have_been_accepted
 
-    @property
-    def action(self) -> result_codes.Action:
-        return result_codes.Action.FAIL if self.may_have_been_accepted else result_codes.Action.RETRY
 
-
-class MakeConfigurationError(MakeError, family=Family.CONFIGURATION):
+class MakeConfigurationError(MakeError):
     """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
 
+    family = Family.CONFIGURATION
 
-# Built on import, so they hold this module's classes only (not the ones exceptions.py makes).
-_BY_NAME = {
-    name: cls for name, cls in globals().items() if isinstance(cls, type) and issubclass(cls, MakeError)
+
+#: What is done about each failed family of the result-code table (spec decision 11).
+_ACTION_OF_FAMILY = {
+    Family.AUTH: Action.FIX_ACCOUNT,
+    Family.CREDIT: Action.FIX_ACCOUNT,
+    Family.CONFIGURATION: Action.FIX_ACCOUNT,
+    Family.INVALID_ARGUMENT: Action.FIX_REQUEST,
+    Family.TRACKING_NOT_READY: Action.WAIT,
+    Family.TRACKING_UNKNOWN: Action.LOST,
+    Family.SERVICE: Action.RETRY,
 }
-# The class for each family a result code can have: the one that declares it.
-_CLASS_BY_FAMILY = {
-    cls.family: cls for cls in _BY_NAME.values() if issubclass(cls, MakeApiError) and "family" in vars(cls)
+
+
+def action_of(error: BaseException) -> Action:
+    """What is done about ``error``: the one place that decides fail, retry, wait or unknown.
+
+    A :class:`MakeTransportError` is ``UNKNOWN`` when the request may have been accepted,
+    else ``RETRY``; any other :class:`MakeError` takes its family's action from the
+    result-code table. Anything else (a bug, a cancellation, an error of the caller's own
+    code) is ``UNKNOWN``: nothing says the request was not sent, so it is never sent again.
+    """
+    if isinstance(error, MakeTransportError):
+        return Action.UNKNOWN if error.may_have_been_accepted else Action.RETRY
+    if isinstance(error, MakeError):
+        return _ACTION_OF_FAMILY[error.family]
+    return Action.UNKNOWN
+
+
+#: The class raised for each family a failed answer's result code can have.
+_CLASS_OF_FAMILY: dict[Family, type[MakeApiError]] = {
+    Family.AUTH: MakeAuthError,
+    Family.CREDIT: MakeCreditError,
+    Family.INVALID_ARGUMENT: MakeInvalidArgumentError,
+    Family.TRACKING_NOT_READY: MakeTrackingNotReadyError,
+    Family.TRACKING_UNKNOWN: MakeTrackingUnknownError,
+    Family.SERVICE: MakeServiceError,
 }
+_OTHER_CLASSES: tuple[type[MakeError], ...] = (
+    MakeError,
+    MakeApiError,
+    MakeValidationError,
+    MakeTransportError,
+    MakeConfigurationError,
+)
+_BY_NAME = {cls.__name__: cls for cls in (*_OTHER_CLASSES, *_CLASS_OF_FAMILY.values())}
 _EXTRAS = ("result_code", "request", "argument", "may_have_been_accepted")
 
 
 def error_from_event(event: dict[str, Any]) -> MakeError:
     """Rebuild the error that :meth:`MakeError.to_event` described (unknown names: a service error)."""
     cls = _BY_NAME.get(str(event.get("error")), MakeServiceError)
-    error = cls.__new__(cls)
-    error.message = str(event.get("message") or "the trigger reported an error without a message")
-    error.args = (error.message,)
-    vars(error).update({"result_code": None, **{name: event[name] for name in _EXTRAS if name in event}})
-    if isinstance(error, MakeTransportError):
-        error.may_have_been_accepted = bool(event.get("may_have_been_accepted"))
-    return error
+    message = str(event.get("message") or "the trigger reported an error without a message")
+    attributes: dict[str, Any] = {"message": message, "result_code": None}
+    attributes.update((name, event[name]) for name in _EXTRAS if name in event)
+    if issubclass(cls, MakeTransportError):
+        attributes["may_have_been_accepted"] = bool(event.get("may_have_been_accepted"))
+    return _rebuild(cls, message, attributes)
 
 
 def error_for_code(result_code: int, request: str) -> MakeApiError:
@@ -141,34 +205,7 @@ def error_for_code(result_code: int, request: str) -> MakeApiError:
         )
         return MakeServiceError(message, result_code=result_code, request=request)
     message = f"{request} failed with result code {result_code}: {row.meaning} ({row.hint})"
-    error = _CLASS_BY_FAMILY[row.family](message, result_code=result_code, request=request)
+    error = _CLASS_OF_FAMILY[row.family](message, result_code=result_code, request=request)
     if isinstance(error, MakeInvalidArgumentError):
         error.argument = row.argument
     return error
-
-
-class Action(str, enum.Enum):
-    """What to do about an error (interim: the core task's ``Action`` of errors.py replaces it)."""
-
-    SUCCEED = "succeed"
-    FIX_REQUEST = "fix_request"
-    FIX_ACCOUNT = "fix_account"
-    RETRY = "retry"
-    WAIT = "wait"
-    UNKNOWN = "unknown"
-    LOST = "lost"
-
-
-def action_of(error: BaseException) -> Action:
-    """Interim stand-in for the core task's ``action_of`` (same names; the lead keeps core's)."""
-    if isinstance(error, MakeTransportError):
-        return Action.UNKNOWN if error.may_have_been_accepted else Action.RETRY
-    if isinstance(error, (MakeAuthError, MakeCreditError, MakeConfigurationError)):
-        return Action.FIX_ACCOUNT
-    if isinstance(error, MakeInvalidArgumentError):
-        return Action.FIX_REQUEST
-    if isinstance(error, MakeTrackingNotReadyError):
-        return Action.WAIT
-    if isinstance(error, MakeTrackingUnknownError):
-        return Action.LOST
-    return Action.RETRY

@@ -1,27 +1,30 @@
 """The request pipeline's core: everything about one exchange that is not I/O.
 
 The drivers (:mod:`.sync_driver` over ``requests``, :mod:`.async_driver` over ``httpx``, a
-campaign's over ``h11``) run the generator :func:`exchange`: it yields a :class:`Transmit`,
-is sent back an :class:`Answer` or a :class:`Failure`, and ends with :class:`Done`. All else is
-here, once: the URL (the only place the password joins the query); whether a failure
-may have reached the server; retries within one total deadline, never of a send that
-may have been accepted (spec decision 13); decoding the body (capped once decoded too);
-error messages scrubbed of every form of the password (spec decision 12).
+campaign's over ``h11``) run the generator :func:`exchange` with :func:`drive` or
+:func:`adrive`, giving each a ``transmit`` function: the exchange yields a :class:`Transmit`,
+is sent back an :class:`Answer` or a :class:`Failure` (made by :func:`failure_of`), and ends
+with :class:`Done`. All else is here, once: the URL (the only place the password joins the
+query); the pause before a retry and the deadline check after it; whether a failure may have
+reached the server (a failed TLS handshake did not); retries within one total deadline, never
+of a send that may have been accepted (spec decision 13); decoding the body (capped once
+decoded too); error messages scrubbed of every form of the password (spec decision 12).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
 import zlib
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from airflow_provider_make.client.answers import NOT_SENT_AGAIN, parse_fields
+from airflow_provider_make.client.answers import parse_fields, unknown_fate
 from airflow_provider_make.client.calls import ApiCall, encode
-from airflow_provider_make.client.errors import MakeTransportError, MakeValidationError
+from airflow_provider_make.client.errors import Action, MakeTransportError, MakeValidationError, action_of
 from airflow_provider_make.client.redaction import scrub, secret_forms
 from airflow_provider_make.client.settings import ClientSettings
 
@@ -49,11 +52,9 @@ class Cause(enum.Enum):
 
     CONNECT = "could not connect to the API"
     CONNECT_TIMEOUT = "timed out connecting to the API"
-    # A TLS failure can come after the request was written (urllib3 reports both the same
-    # way), so it counts as "may have reached the API", in every driver.
-    TLS = "the TLS exchange with the API failed"
-    # The handshake failed: nothing of the request was written (a driver that can tell says so).
+    # Nothing is written before the TLS handshake completes: a failed handshake sent nothing.
     TLS_HANDSHAKE = "the TLS handshake with the API failed"
+    TLS = "the TLS connection to the API failed after the request was written"
     READ_TIMEOUT = "the API did not answer in time"
     BROKEN = "the connection to the API broke before a whole answer arrived"
     DEADLINE = "the exchange took longer than its total deadline"
@@ -61,7 +62,7 @@ class Cause(enum.Enum):
 
     @property
     def reached(self) -> bool:
-        """Whether the request may have reached the server (only a failed connect says no)."""
+        """Whether the request may have reached the server (no: a failed connect or handshake)."""
         return self not in (Cause.CONNECT, Cause.CONNECT_TIMEOUT, Cause.TLS_HANDSHAKE)
 
 
@@ -102,20 +103,67 @@ class Answer:
 
 @dataclass(frozen=True)
 class Failure:
-    """A transmission that got no whole answer."""
+    """A transmission that got no whole answer.
+
+    ``written``: whether any of the request may have been written to the connection; a
+    driver says False only when it knows nothing was (then nothing can have been accepted).
+    """
 
     cause: Cause
     detail: str = ""  # the library's exception class name: never its message (it quotes the URL)
+    written: bool = True
 
 
-def is_tls_failure(exc: BaseException) -> bool:
-    """Whether an ``ssl.SSLError`` is behind ``exc`` (HTTP libraries wrap it in their own classes)."""
+def failure_of(exc: BaseException, cause: Cause, *, written: bool) -> Failure:
+    """A driver's exception as a :class:`Failure`, TLS read the same way by every driver.
+
+    ``cause`` is what the driver's library says happened; an ``ssl.SSLError`` beneath
+    ``exc`` (HTTP libraries wrap it in their own classes) makes it TLS too. A TLS failure
+    is a failed handshake when nothing was written yet (retrying is safe), else a broken
+    TLS connection (the request may have been accepted).
+    """
+    if cause in (Cause.TLS, Cause.TLS_HANDSHAKE) or _is_tls_failure(exc):
+        cause = Cause.TLS if written else Cause.TLS_HANDSHAKE
+    return Failure(cause, type(exc).__name__, written=written and cause.reached)
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """Whether an ``ssl.SSLError`` is ``exc`` or in its chain of causes."""
     import ssl
 
     context: BaseException | None = exc
     while context is not None and not isinstance(context, ssl.SSLError):
         context = context.__cause__ or context.__context__
     return context is not None
+
+
+def drive(call: ApiCall[T], settings: ClientSettings, transmit: Callable[[Transmit], Answer | Failure]) -> T:
+    """Run ``call``'s exchange with a blocking ``transmit``: its result, or its :class:`MakeError`."""
+    steps = exchange(call, settings)
+    step = next(steps)
+    while isinstance(step, Transmit):
+        if step.wait:
+            time.sleep(step.wait)
+        step = steps.send(_past_deadline(step) or transmit(step))
+    return step.value
+
+
+async def adrive(
+    call: ApiCall[T], settings: ClientSettings, transmit: Callable[[Transmit], Awaitable[Answer | Failure]]
+) -> T:
+    """:func:`drive` for an event loop: ``await transmit(step)`` carries each transmission."""
+    steps = exchange(call, settings)
+    step = next(steps)
+    while isinstance(step, Transmit):
+        if step.wait:
+            await asyncio.sleep(step.wait)
+        step = steps.send(_past_deadline(step) or await transmit(step))
+    return step.value
+
+
+def _past_deadline(step: Transmit) -> Failure | None:
+    """The failure of a transmission whose deadline passed before it started (nothing written)."""
+    return Failure(Cause.DEADLINE, written=False) if step.deadline <= time.monotonic() else None
 
 
 def build_url(settings: ClientSettings, call: ApiCall[Any]) -> str:
@@ -145,9 +193,10 @@ def exchange(
         outcome = yield Transmit(call, wait, deadline)
         try:
             result = call.interpret(_fields(call, settings, outcome))
-        except MakeTransportError as error:  # only these may be retried, if nothing may have been sent
+        except MakeTransportError as error:  # the exchange's own failures; the API's answers are final
             wait = wait * 2 or BACKOFF_SECONDS
-            if error.may_have_been_accepted or attempt == ATTEMPTS or time.monotonic() + wait >= deadline:
+            late = attempt == ATTEMPTS or time.monotonic() + wait >= deadline
+            if late or action_of(error) is not Action.RETRY:
                 raise
             log.warning("%s (attempt %d of %d); trying again in %.1f s", error, attempt, ATTEMPTS, wait)
         else:
@@ -162,7 +211,7 @@ def _fields(call: ApiCall[Any], settings: ClientSettings, outcome: Answer | Fail
             reason += f" of {settings.total_timeout:g} s"
         elif outcome.cause is Cause.OTHER and outcome.detail:
             reason += f" ({outcome.detail})"
-        raise _failure(call, settings, reason, reached=outcome.cause.reached)
+        raise _failure(call, settings, reason, reached=outcome.written and outcome.cause.reached)
     if outcome.status != 200:
         shown = scrub(outcome.reason or "", secret_forms(settings.password))
         shown = "".join(char for char in shown if char.isprintable())[:60]
@@ -186,6 +235,5 @@ def _failure(
     call: ApiCall[Any], settings: ClientSettings, why: str, reached: bool = True
 ) -> MakeTransportError:
     """A transport error whose message says what to do, scrubbed of the password."""
-    sent = reached and call.spends_credits
-    message = f"{call.label}: {why} ({settings.base_url})" + (f"; {NOT_SENT_AGAIN}" if sent else "")
-    return MakeTransportError(scrub(message, secret_forms(settings.password)), may_have_been_accepted=sent)
+    message = scrub(f"{call.label}: {why} ({settings.base_url})", secret_forms(settings.password))
+    return unknown_fate(message, spends_credits=reached and call.spends_credits)

@@ -54,9 +54,12 @@ _KNOWN_SECRETS: set[str] = set()
 
 
 class QueryPasswordFilter(logging.Filter):
-    """Scrubs log records: urllib3 logs request URLs at DEBUG, httpx at INFO with reason phrases."""
+    """Scrubs the HTTP libraries' log records: urllib3 logs request URLs at DEBUG, httpcore the
+    bytes of status lines and headers, httpx each request at INFO (see :func:`_request_line`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "httpx" and str(record.msg).startswith(_HTTPX_REQUEST_LINE):
+            _request_line(record)
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is logging's to report, not ours
@@ -67,15 +70,38 @@ class QueryPasswordFilter(logging.Filter):
         return True
 
 
+_HTTPX_REQUEST_LINE = "HTTP Request:"
+
+
+def _request_line(record: logging.LogRecord) -> None:
+    """httpx's ``HTTP Request: GET <url> "HTTP/1.1 500 <reason phrase>"`` without the reason phrase.
+
+    httpx reads the server's reason phrase as ASCII, dropping every other byte: a password
+    with non-ASCII characters, echoed there, comes out in a form (``psswrd`` for
+    ``pässwörd``) that no scrubbing can know without also erasing innocent text. The server's
+    words are left out; the method, the URL (scrubbed next) and the status code stay.
+    """
+    args = record.args if isinstance(record.args, tuple) else ()
+    method, url = (str(args[0]), str(args[1])) if len(args) >= 2 else ("", "")
+    status = next((str(arg) for arg in args if isinstance(arg, int)), "")
+    record.msg, record.args = "HTTP Request: %s %s %s", (method, url, status)
+
+
 _FILTER = QueryPasswordFilter()
 _GUARDED_LOGGERS = (
-    *(f"urllib3.{name}" for name in ("connectionpool", "connection", "response", "util.retry")),
-    *("httpx", "httpcore.http11", "httpcore.connection"),
+    "httpx",
+    *(f"httpcore.{name}" for name in ("connection", "http11", "http2", "proxy", "socks")),
+    *(f"urllib3.{name}" for name in ("connection", "connectionpool", "poolmanager", "response")),
+    "urllib3.util.retry",
 )
 
 
 def guard_http_loggers(secret: str) -> None:
-    """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again)."""
+    """Attach the filter to the HTTP libraries' loggers, scrubbing ``secret`` (cheap to call again).
+
+    Every driver calls it when it is made: nothing an HTTP library logs on its behalf,
+    whatever the level the deployment chose, carries the password in any reading.
+    """
     _KNOWN_SECRETS.update(secret_forms(secret))
     for name in _GUARDED_LOGGERS:
         logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there

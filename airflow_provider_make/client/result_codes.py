@@ -1,7 +1,8 @@
-"""Every ``result_code`` of the make API v1.7 and what it means for a task.
+"""Every ``result_code`` of the make API v1.7, and its family.
 
-The table is the document's section 12; the hints, and each family's action (what a task
-does when it meets the code, spec decision 11), are the project's reading.
+The table is the document's section 12; the families and the hints are the project's
+reading. What a task does about each family (spec decision 11) is
+:func:`~airflow_provider_make.client.errors.action_of`'s to say.
 """
 
 from __future__ import annotations
@@ -10,17 +11,8 @@ import enum
 from dataclasses import dataclass
 
 
-class Action(str, enum.Enum):
-    """What a task does about a result code."""
-
-    SUCCEED = "succeed"  # the request was accepted
-    FAIL = "fail"  # retrying cannot help: fix the arguments, the account or the credit
-    RETRY = "retry"  # a service-side failure: the same request may work later
-    WAIT = "wait"  # the tracking log is not there yet: keep polling
-
-
 class Family(str, enum.Enum):
-    """The family of an outcome; each failed family has its exception class."""
+    """The family of an outcome: each failed family has its exception class and its action."""
 
     ACCEPTED = "accepted"
     AUTH = "auth"
@@ -30,18 +22,6 @@ class Family(str, enum.Enum):
     TRACKING_UNKNOWN = "tracking_unknown"
     SERVICE = "service"
     CONFIGURATION = "configuration"  # the connection's settings: no result code
-
-    @property
-    def action(self) -> Action:
-        """What a task does about this family: the one place that says it (spec decision 11)."""
-        return _ACTIONS.get(self, Action.FAIL)
-
-
-_ACTIONS = {  # every other family fails at once
-    Family.ACCEPTED: Action.SUCCEED,
-    Family.TRACKING_NOT_READY: Action.WAIT,
-    Family.SERVICE: Action.RETRY,
-}
 
 
 @dataclass(frozen=True)
@@ -53,11 +33,6 @@ class ResultCode:
     family: Family
     argument: str | None = None  # the argument at fault: login/pwd, id, or an invalid argument
     hint: str = ""  # what the user can do about it
-
-    @property
-    def action(self) -> Action:
-        """What a task does about this code: its family's action."""
-        return self.family.action
 
 
 #: The document's table: code, family (the project's reading), argument at fault, meaning.

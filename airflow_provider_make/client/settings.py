@@ -154,9 +154,21 @@ class ClientSettings:
 
     @property
     def may_use_proxy(self) -> bool:
-        """The one proxy policy of both drivers: never for loopback (127.0.0.0/8, ::1), the only
-        host plain http:// may reach (a proxy would see its password); https:// is tunnelled."""
+        """The one proxy policy of every driver: never for loopback (127.0.0.0/8, ::1), the only
+        host plain http:// may reach (a proxy would see its password); https:// is tunnelled.
+        A driver given True honours the environment's ``*_PROXY`` and ``NO_PROXY``."""
         return not _is_loopback(urlsplit(self.base_url).hostname or "")
+
+    @property
+    def proxy_named(self) -> bool:
+        """Whether the environment names a proxy this connection may use (``NO_PROXY`` not read:
+        a driver that cannot go through proxies leaves such a connection to one that can)."""
+        if not self.may_use_proxy:
+            return False
+        import urllib.request
+
+        proxies = urllib.request.getproxies()
+        return bool(proxies.get(urlsplit(self.base_url).scheme) or proxies.get("all"))
 
     def path_for(self, endpoint: str, default_path: str) -> str:
         """The path of an endpoint, honouring the connection's overrides."""

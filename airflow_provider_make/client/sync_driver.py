@@ -44,6 +44,7 @@ class _Watch:
     deadline: float
     sock: socket.socket | None = None
     fired: bool = False
+    written: bool = False  # the request began to be written (after any connect and TLS handshake)
 
 
 class _Watchdog:
@@ -58,7 +59,7 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._watches: set[_Watch] = set()
-        self._wake = threading.Condition()
+        self._watches_changed = threading.Condition()  # guards _watches; wakes a sleeping thread
         self._thread: threading.Thread | None = None
         self._sleeping = False
         self.current = threading.local()
@@ -67,32 +68,35 @@ class _Watchdog:
         """Start watching the calling thread's exchange, until :meth:`release`."""
         watch = _Watch(deadline)
         self.current.watch = watch
-        with self._wake:
+        with self._watches_changed:
             self._watches.add(watch)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="make-deadlines", daemon=True)
                 self._thread.start()
             elif self._sleeping:
-                self._wake.notify()
+                self._watches_changed.notify()
         return watch
 
     def release(self, watch: _Watch) -> None:
         self.current.watch = None
-        with self._wake:
+        with self._watches_changed:
             self._watches.discard(watch)
 
-    def note(self, sock: socket.socket | None) -> None:
-        """Record the socket the calling thread's exchange is using (called by the connections)."""
+    def note(self, sock: socket.socket | None, *, writing: bool = False) -> None:
+        """Record the socket the calling thread's exchange is using, and whether the request
+        is being written on it (called by the connections)."""
         watch = getattr(self.current, "watch", None)
-        if watch is not None and sock is not None:
-            watch.sock = sock
-            if watch.fired:  # the deadline passed while connecting
-                _shut(sock)
+        if watch is not None:
+            watch.written |= writing
+            if sock is not None:
+                watch.sock = sock
+                if watch.fired:  # the deadline passed while connecting
+                    _shut(sock)
 
     def _run(self) -> None:
         idle_since = time.monotonic()
         while True:
-            with self._wake:
+            with self._watches_changed:
                 now = time.monotonic()
                 if self._watches:
                     idle_since = now
@@ -102,7 +106,7 @@ class _Watchdog:
                         if watch.sock is not None:
                             _shut(watch.sock)
                 self._sleeping = now - idle_since > self.IDLE_BEFORE_SLEEP
-                self._wake.wait(None if self._sleeping else self.TICK)
+                self._watches_changed.wait(None if self._sleeping else self.TICK)
 
 
 def _shut(sock: socket.socket) -> None:
@@ -120,7 +124,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        WATCHDOG.note(self.sock)
+        # An https:// connection (or a proxy's tunnel) is open and its handshake done by now.
+        WATCHDOG.note(self.sock, writing=True)
         super().request(*args, **kwargs)
 
 
@@ -185,17 +190,9 @@ class MakeClient:
 
     def request(self, call: ApiCall[T]) -> T:
         """Run ``call``'s exchange; its result, or the :class:`MakeError` that says why not."""
-        steps = pipeline.exchange(call, self.settings)
-        step = next(steps)
-        while isinstance(step, Transmit):
-            step = steps.send(self._transmit(step))
-        return step.value
+        return pipeline.drive(call, self.settings, self._transmit)
 
     def _transmit(self, step: Transmit) -> Answer | Failure:
-        if step.wait:
-            time.sleep(step.wait)
-        if step.deadline <= time.monotonic():
-            return Failure(Cause.DEADLINE)
         timeout = (self.settings.connect_timeout, step.read_timeout(self.settings))
         url = pipeline.build_url(self.settings, step.call)
         watch = WATCHDOG.watch(step.deadline)
@@ -209,13 +206,13 @@ class MakeClient:
                         break
                 return answer
         except (HTTPError, HTTPException, OSError, ValueError) as exc:  # requests', or urllib3's mid-body
-            failure = Failure(_cause(exc), type(exc).__name__)
+            failure = pipeline.failure_of(exc, _cause(exc), written=watch.written)
         except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
             raise exc.with_traceback(None) from None
         finally:
             url = response = None  # type: ignore[assignment]  # ours (and the response's) too
             WATCHDOG.release(watch)
-        return Failure(Cause.DEADLINE) if watch.fired else failure
+        return Failure(Cause.DEADLINE, written=watch.written) if watch.fired else failure
 
 
 def _cause(exc: Exception) -> Cause:
@@ -225,7 +222,7 @@ def _cause(exc: Exception) -> Cause:
 
     if isinstance(exc, requests.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError):  # its chain does not reach the ssl.SSLError
         return Cause.TLS
     if isinstance(exc, requests.ReadTimeout):
         return Cause.READ_TIMEOUT

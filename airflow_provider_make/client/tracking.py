@@ -13,9 +13,8 @@ from typing import Any, ClassVar, get_args
 from urllib.parse import unquote_plus
 
 from airflow_provider_make.client.answers import Fields, integer_field, malformed, raise_for_failure
-from airflow_provider_make.client.errors import MakeError
+from airflow_provider_make.client.errors import Action, MakeError, action_of
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.result_codes import Action
 
 
 @dataclass(frozen=True)
@@ -186,6 +185,7 @@ class TrackingPoll:
         """The look at a failed read (spec decision 9): "too early" (112) is not finished yet, the
         normal start of every wait; a failure worth retrying (0, 111, a dropped connection) is a
         read, safe to repeat; any other (an unknown id, 110) is raised."""
-        if error.action not in (Action.WAIT, Action.RETRY):
+        action = action_of(error)
+        if action not in (Action.WAIT, Action.RETRY):
             raise error
-        return cls(None, str(error) if error.action is Action.RETRY else "")
+        return cls(None, str(error) if action is Action.RETRY else "")

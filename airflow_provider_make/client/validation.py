@@ -13,10 +13,10 @@ import json
 import re
 import reprlib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_make.client.errors import MakeValidationError
-from airflow_provider_make.client.gsm import forbidden_characters, transliterate
+from airflow_provider_make.client.gsm import transliterate, why_refused
 
 if TYPE_CHECKING:
     import phonenumbers
@@ -41,7 +41,8 @@ _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 3, 40, 40, 4
 
 
-def _fail(argument: str, problem: str) -> MakeValidationError:
+def refusal(argument: str, problem: str) -> MakeValidationError:
+    """The error refusing ``argument`` (or a campaign row's column): its message starts with the name."""
     return MakeValidationError(f"{argument}: {problem}", argument=argument)
 
 
@@ -56,17 +57,17 @@ def shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _as_text(argument: str, value: object, what: str, pattern: str = "", refusal: str = "") -> str:
-    """Stripped text from a str or int; if it does not match ``pattern``, ``refusal`` (``{}``: the value)."""
+def _as_text(argument: str, value: object, what: str, pattern: str = "", rule: str = "") -> str:
+    """Stripped text from a str or int; if it does not match ``pattern``, ``rule`` (``{}``: the value)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _fail(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
+        raise refusal(argument, f"expected {what} as a string, got {type(value).__name__} {shown(value)}")
     if value.bit_length() > 64 if isinstance(value, int) else len(value) > _MAX_TEXT:
-        raise _fail(argument, f"{shown(value)} is far too long for {what}")
+        raise refusal(argument, f"{shown(value)} is far too long for {what}")
     text = str(value).strip()
     if not text:
-        raise _fail(argument, f"expected {what}, got an empty value")
+        raise refusal(argument, f"expected {what}, got an empty value")
     if pattern and not re.fullmatch(pattern, text):
-        raise _fail(argument, refusal.format(shown(value)))
+        raise refusal(argument, rule.format(shown(value)))
     return text
 
 
@@ -75,15 +76,15 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
     if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,18}\s*", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
+        raise refusal(argument, f"expected a whole number of {unit} from {low} to {high}, got {shown(value)}")
     if not low <= value <= high:
-        raise _fail(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
+        raise refusal(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
     return value
 
 
 def flag(value: object, argument: str) -> bool:
     if not isinstance(value, bool):
-        raise _fail(argument, f"expected True or False, got {shown(value)}")
+        raise refusal(argument, f"expected True or False, got {shown(value)}")
     return value
 
 
@@ -92,11 +93,11 @@ def _bounded_list(argument: str, value: object, low: int, high: int, what: str, 
     if isinstance(value, str):
         value = rendered_list(argument, value)
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
-        raise _fail(argument, f"expected a list of {what}, got {shown(value)}")
+        raise refusal(argument, f"expected a list of {what}, got {shown(value)}")
     items = list(itertools.islice(value, high + 1))
     if not low <= len(items) <= high:
         count = f"more than {high}" if len(items) > high else str(len(items))
-        raise _fail(argument, f"{request} takes {low} to {high} {what}, got {count}")
+        raise refusal(argument, f"{request} takes {low} to {high} {what}, got {count}")
     return items
 
 
@@ -110,7 +111,7 @@ def rendered_list(argument: str, text: str, max_chars: int = _MAX_RENDERED) -> l
                 parsed = parse(text)
                 break
     if not isinstance(parsed, (list, tuple)):
-        raise _fail(
+        raise refusal(
             argument,
             f"expected a list, got the text {shown(text)}: a template renders text, so either give a "
             "list, render text holding a JSON list, or set render_template_as_native_obj=True on the DAG",
@@ -130,7 +131,7 @@ def duration_minutes(value: object, argument: str = "max_duration_minutes") -> i
 def recording_notice(value: object, argument: str = "recording_notice") -> None:
     """makeCall+'s ``engage=1``: only ``True`` commits the caller to warn both parties."""
     if value is not True:
-        raise _fail(
+        raise refusal(
             argument,
             "makeCall+ records the conversation; pass recording_notice=True to commit to telling "
             f"both parties that the call is recorded (got {shown(value)})",
@@ -138,37 +139,31 @@ def recording_notice(value: object, argument: str = "recording_notice") -> None:
 
 
 def catalog_code(value: object, argument: str = "catalog_code") -> str:
-    refusal = "a catalog code is made of digits only, like '123', got {}"
-    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", refusal)
+    rule = "a catalog code is made of digits only, like '123', got {}"
+    return _as_text(argument, value, "a catalog code", "[0-9]{1,10}", rule)
 
 
 def tracking_id(value: object, argument: str = "tracking_id") -> str:
-    refusal = "a tracking id is 1 to 64 letters and digits, got {}"
-    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", refusal)
+    rule = "a tracking id is 1 to 64 letters and digits, got {}"
+    return _as_text(argument, value, "a tracking id", "[A-Za-z0-9]{1,64}", rule)
 
 
 def sms_text(value: object, argument: str = "message", *, allow_transliteration: bool = False) -> str:
     """makeSms+'s ``msg``, in the GSM 03.38 basic alphabet (spec decision 6); the characters French
     users type that GSM lacks (``ê``, ``’``, ``œ``...) are replaced first on request only."""
     if not isinstance(value, str):
-        raise _fail(argument, f"expected the SMS text as a string, got {type(value).__name__}")
-    if not value.strip():
-        raise _fail(argument, "the SMS text is empty")
-    text = transliterate(value) if allow_transliteration else value
-    if len(text) > MAX_SMS_PLUS_CHARACTERS:
-        raise _fail(
+        raise refusal(argument, f"expected the SMS text as a string, got {type(value).__name__}")
+    if not value or value.isspace():
+        raise refusal(argument, "the SMS text is empty")
+    text = transliterate(value) if allow_transliteration and len(value) <= MAX_SMS_PLUS_CHARACTERS else value
+    if len(text) > MAX_SMS_PLUS_CHARACTERS:  # transliteration never shortens a text: checked before it
+        raise refusal(
             argument,
             f"the SMS text has {len(text)} characters; makeSms+ takes at most {MAX_SMS_PLUS_CHARACTERS} "
             "(the request is a URL, and web servers refuse longer ones)",
         )
-    if bad := forbidden_characters(value, allow_transliteration=allow_transliteration):
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        hint = " (transliterate=True replaces accents like 'ê' and typographic quotes)"
-        raise _fail(
-            argument,
-            f"{len(bad)} character(s) outside the GSM 03.38 basic alphabet that makeSms+ "
-            f"accepts: {'; '.join(bad[:10])}{more}{'' if allow_transliteration else hint}",
-        )
+    if problem := why_refused(value, allow_transliteration=allow_transliteration):
+        raise refusal(argument, problem)
     return text
 
 
@@ -183,25 +178,67 @@ def _clean(argument: str, value: object) -> tuple[str, str]:
     return raw, re.sub(r"[^0-9+]", "", raw)
 
 
-def _parse(argument: str, raw: str, candidate: str, region: str | None) -> phonenumbers.PhoneNumber:
-    """``candidate`` (the cleaned form) as a number its country's plan accepts; messages quote ``raw``."""
+#: Where the country of a number was read, for the refusals (issue 15 point 6): its leading
+#: "+" or "00", the connection's ``default_region``, makeRingun's ``prefix``, or (bare digits)
+#: its first digits, read as the country code.
+Reading = Literal["+", "00", "default_region", "prefix", "bare"]
+
+
+def _read_from(reading: Reading, region: str | None, number: phonenumbers.PhoneNumber | None) -> str:
+    """Where the country of a refused number was read: never a country the user did not write
+    without saying why."""
     pn = _phonenumbers()
+    source = None if number is None else number.country_code_source
+    if reading in ("+", "00"):
+        return f"read from its leading '{reading}'"
+    if reading == "prefix":
+        return "the country of the prefix argument"
+    if source == pn.CountryCodeSource.FROM_NUMBER_WITH_IDD:
+        return f"read from its international prefix, dialled from {region}, the connection's default_region"
+    if source == pn.CountryCodeSource.FROM_NUMBER_WITHOUT_PLUS_SIGN:
+        return f"read from its first digits, the country code of {region} (the connection's default_region)"
+    return f"read as a national number of {region}, the connection's default_region"
+
+
+def _parse(
+    argument: str, raw: str, candidate: str, region: str | None, reading: Reading
+) -> phonenumbers.PhoneNumber:
+    """``candidate`` (the cleaned form) as a number its country's plan accepts; a refusal quotes ``raw``."""
+    pn = _phonenumbers()
+    # Bare digits have no country code as such: the user wrote none.
+    unknown_code = (
+        "its first digits are no country code" if reading == "bare" else "its country code is unknown"
+    )
+    number: phonenumbers.PhoneNumber | None = None
     try:
-        number: phonenumbers.PhoneNumber = pn.parse(candidate, region)
-    except pn.NumberParseException as exc:
-        raise _fail(argument, f"{shown(raw)} is not a phone number ({exc._msg})") from None
-    if not pn.is_valid_number(number):
+        number = pn.parse(candidate, region, keep_raw_input=True)
+    except pn.NumberParseException as error:
         reason = {
-            pn.ValidationResult.INVALID_COUNTRY_CODE: "the country code is unknown",
+            error.INVALID_COUNTRY_CODE: unknown_code,
+            error.TOO_SHORT_AFTER_IDD: "it is too short",
+            error.TOO_SHORT_NSN: "it is too short",
+            error.TOO_LONG: "it is too long",
+        }.get(error.error_type, "it cannot be read as one")
+    else:
+        if pn.is_valid_number(number):
+            return number
+        reason = {
+            pn.ValidationResult.INVALID_COUNTRY_CODE: unknown_code,
             pn.ValidationResult.TOO_SHORT: "it is too short",
             pn.ValidationResult.TOO_LONG: "it is too long",
             pn.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
         }.get(pn.is_possible_number_with_reason(number), "it is not in use in that country's numbering plan")
-        raise _fail(
+    if reading == "bare":
+        raise refusal(
             argument,
-            f"{shown(raw)} is not a valid phone number for country code +{number.country_code}: {reason}",
+            f"{shown(raw)} is not a valid phone number ({reason}, read country code first): with no '+', "
+            "no '00' and no default_region on the connection, its first digits are its country code; "
+            "write it with '+' and its country code ('+33 6 12 34 56 78'), or set default_region on the "
+            "connection to write national numbers",
         )
-    return number
+    country = "" if number is None else f" for country code +{number.country_code}"
+    where = _read_from(reading, region, number)
+    raise refusal(argument, f"{shown(raw)} is not a valid phone number{country} ({where}): {reason}")
 
 
 def _digits(number: phonenumbers.PhoneNumber) -> str:
@@ -210,27 +247,25 @@ def _digits(number: phonenumbers.PhoneNumber) -> str:
 
 def international_number(value: object, argument: str, default_region: str | None = None) -> str:
     """Digits only, country code first (spec decision 5): ``+33 6 12 34 56 78``, ``0033612345678``
-    and ``33612345678`` give ``33612345678``. A national number needs a default region, whatever
-    its trunk prefix (``06 12 34 56 78`` in FR, ``650 253 0000`` in US, ``8 912 345-67-89`` in RU).
-    """
+    and ``33612345678`` give ``33612345678``; a national number (``06 12 34 56 78``) needs a region."""
     raw, compact = _clean(argument, value)
     if compact.startswith("+"):
-        number = _parse(argument, raw, compact, None)
+        number = _parse(argument, raw, compact, None, "+")
     elif default_region is not None:
         number = _read_with_region(argument, raw, compact, default_region)
     elif compact.startswith("00"):
-        number = _parse(argument, raw, "+" + compact[2:], None)
+        number = _parse(argument, raw, "+" + compact[2:], None, "00")
     elif compact.startswith("0"):
-        raise _fail(
+        raise refusal(
             argument,
             f"{shown(raw)} has no country code: write it with one ('+33 6 12 34 56 78') "
             "or set default_region on the connection",
         )
     else:
         # Bare digits are "country code first" (spec decision 5): never alter what was written.
-        number = _parse(argument, raw, "+" + compact, None)
+        number = _parse(argument, raw, "+" + compact, None, "bare")
         if _digits(number) != compact:
-            raise _fail(
+            raise refusal(
                 argument,
                 f"{shown(raw)} is not written the way the API wants it (it would become "
                 f"{_digits(number)}): write it with '+' and its country code",
@@ -250,14 +285,14 @@ def _read_with_region(argument: str, raw: str, compact: str, region: str) -> pho
                 readings.setdefault(_digits(number), number)
     if len(readings) > 1:
         (national, _), (international, other) = readings.items()
-        raise _fail(
+        raise refusal(
             argument,
             f"{shown(raw)} is ambiguous: a {region} number (+{national}) or a +{other.country_code} one "
             f"(+{international}); write it with '+' and its country code",
         )
     if readings:
         return next(iter(readings.values()))
-    return _parse(argument, raw, compact, region)  # neither is valid: say why in the region's terms
+    return _parse(argument, raw, compact, region, "default_region")
 
 
 def country_prefix(value: object, argument: str = "prefix") -> str:
@@ -266,13 +301,11 @@ def country_prefix(value: object, argument: str = "prefix") -> str:
     digits = raw.removeprefix("+").removeprefix("00")
     pn = _phonenumbers()
     region = pn.region_code_for_country_code(int(digits)) if re.fullmatch("[0-9]{1,3}", digits) else None
-    if region in (None, pn.UNKNOWN_REGION):
-        raise _fail(argument, f"{shown(raw)} is not a country calling code (like '33' for France)")
-    if region == pn.REGION_CODE_FOR_NON_GEO_ENTITY:
-        raise _fail(
+    if region in (None, pn.UNKNOWN_REGION, pn.REGION_CODE_FOR_NON_GEO_ENTITY):
+        raise refusal(
             argument,
-            f"+{int(digits)} is a non-geographic calling code (freephone, satellite...), not a country's: "
-            "makeRingun rings national numbers of one country, so its prefix is one like '33'",
+            f"{shown(raw)} is not a country calling code (like '33' for France): makeRingun rings "
+            "national numbers of one country, and freephone or satellite codes are no country's",
         )
     return str(int(digits))
 
@@ -283,13 +316,14 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     raw, compact = _clean(argument, value)
     pn = _phonenumbers()
     if compact.startswith(("+", "00")):
-        number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None)
+        reading: Reading = "+" if compact.startswith("+") else "00"
+        number = _parse(argument, raw, "+" + compact.lstrip("+").removeprefix("00"), None, reading)
         if str(number.country_code) != prefix:
-            raise _fail(
+            raise refusal(
                 argument, f"{shown(raw)} has country code +{number.country_code}, but the prefix is {prefix}"
             )
     else:
-        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)))
+        number = _parse(argument, raw, compact, pn.region_code_for_country_code(int(prefix)), "prefix")
     return str(pn.national_significant_number(number))
 
 
@@ -297,7 +331,7 @@ def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tu
     result = []
     for index, pair in enumerate(_bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise _fail(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
+            raise refusal(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
         caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
         result.append((caller, international_number(pair[1], f"pairs[{index}] callee", default_region)))
     return result
@@ -308,7 +342,7 @@ def ringun_callees(callees: object, prefix: str) -> list[str]:
     for index, callee in enumerate(_bounded_list("callees", callees, 1, 100, "callees", "makeRingun")):
         number = national_number(callee, f"callees[{index}]", prefix)
         if number in result:
-            raise _fail(
+            raise refusal(
                 f"callees[{index}]",
                 f"{shown(callee)} is already callees[{result.index(number)}]: each callee is rung "
                 "and paid for once per entry, so duplicates are refused",

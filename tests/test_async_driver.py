@@ -1,4 +1,7 @@
-"""AsyncMakeClient over the real sandbox: same wire format, same parsing, same errors.
+"""client/async_driver.py: AsyncMakeClient (the triggers' and the notifier's) over the real sandbox.
+
+Same wire format, same parsing, same errors as the sync driver; its loop pool. What every
+driver does is tested once for all in test_pipeline.py.
 
 No pytest-asyncio here: each test runs its coroutine with ``asyncio.run``.
 """
@@ -12,25 +15,27 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from airflow_provider_make.client import calls
 from airflow_provider_make.client.answers import SendResult
-from airflow_provider_make.client.async_driver import loop_pool
+from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
 from airflow_provider_make.client.errors import (
+    Action,
     MakeAuthError,
     MakeCreditError,
     MakeInvalidArgumentError,
     MakeServiceError,
     MakeTrackingNotReadyError,
     MakeTrackingUnknownError,
-    MakeTransportError,
     MakeValidationError,
+    action_of,
 )
 from airflow_provider_make.client.kinds import RequestKind
-from airflow_provider_make.client.result_codes import Action
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking, SmsTracking
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
 from tests.kinds import AsyncKindClient, KindClient
+from tests.leaks import assert_clean, frame_locals
 
 CALLER = "33612345678"
 CALLEE = "33687654321"
@@ -225,7 +230,7 @@ def test_unknown_tracking_id(api):
         run(lambda: async_client(api).get_tracking("abcdefghijkl15"))
 
     assert caught.value.result_code == 110
-    assert caught.value.action is Action.FAIL
+    assert action_of(caught.value) is Action.LOST
     assert len(api.requests("/apilog.php")) == 1
 
 
@@ -236,7 +241,7 @@ def test_tracking_too_early(slow_api):
     with pytest.raises(MakeTrackingNotReadyError) as caught:
         run(lambda: async_client(slow_api).get_tracking(sent.id))
     assert caught.value.result_code == 112
-    assert caught.value.action is Action.WAIT
+    assert action_of(caught.value) is Action.WAIT
 
     slow_api.advance(11)
     assert run(lambda: async_client(slow_api).get_tracking(sent.id)).id == sent.id
@@ -263,8 +268,8 @@ def test_insufficient_credit(api):
         (0, MakeServiceError, Action.RETRY),
         (111, MakeServiceError, Action.RETRY),
         (555, MakeServiceError, Action.RETRY),
-        (104, MakeInvalidArgumentError, Action.FAIL),
-        (109, MakeInvalidArgumentError, Action.FAIL),
+        (104, MakeInvalidArgumentError, Action.FIX_REQUEST),
+        (109, MakeInvalidArgumentError, Action.FIX_REQUEST),
     ],
 )
 def test_failed_answers_raise_the_same_classes(api, code, cls, action):
@@ -274,41 +279,24 @@ def test_failed_answers_raise_the_same_classes(api, code, cls, action):
 
     assert type(caught.value) is cls
     assert caught.value.result_code == code
-    assert caught.value.action is action
+    assert action_of(caught.value) is action
     assert f"result code {code}" in str(caught.value)
     assert len(api.sends()) == 1
 
 
-@pytest.mark.parametrize("mode", ["drop", "http500", "garbage"])
-def test_a_broken_send_is_not_resent(api, mode):
-    api.fault(mode)
-    with pytest.raises(MakeTransportError) as caught:
-        run(lambda: async_client(api).sms_plus(CALLER, CALLEE, "Bonjour"))
+def test_a_cancelled_request_leaves_no_url_in_any_frame(api):
+    async def main() -> BaseException:
+        api.fault("slow:3", path="/apicredits.php")
+        task = asyncio.ensure_future(
+            AsyncMakeClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)).request(calls.credits())
+        )
+        await asyncio.sleep(0.5)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError as cancelled:
+            return cancelled
+        raise AssertionError("the request was not cancelled")
 
-    assert caught.value.may_have_been_accepted is True
-    assert caught.value.action is Action.FAIL
-    assert "may have" in str(caught.value)
-    assert "accepted" in str(caught.value)
-    assert len(api.requests()) == 1
-
-
-def test_a_read_timeout_on_a_send_is_not_resent(api):
-    api.fault("slow:2")
-    with pytest.raises(MakeTransportError) as caught:
-        run(lambda: async_client(api, read_timeout=0.5).sms_plus(CALLER, CALLEE, "Bonjour"))
-
-    assert "did not answer in time" in str(caught.value)
-    assert caught.value.may_have_been_accepted is True
-    assert len(api.sends()) == 1
-
-
-def test_a_read_is_retried_after_a_dropped_connection(api):
-    with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=api.url)) as client:
-        sent = client.sms(CALLER, CALLEE, "123")
-    api.advance(11)
-    api.fault("drop", path="/apilog.php")
-
-    tracking = run(lambda: async_client(api).get_tracking(sent.id))
-
-    assert tracking.id == sent.id
-    assert len(api.requests("/apilog.php")) == 2
+    for text in frame_locals(asyncio.run(main())):
+        assert_clean(text)
