@@ -1,14 +1,15 @@
-"""Shared test helpers. Campaigns: durable stores that behave like the task's, and one campaign try.
+"""Helpers several test modules share (fixtures live in conftest.py).
 
-The stores keep JSON (what ``task_state_store`` keeps), so a test sees exactly what a
-retry would read. :class:`FileStore` keeps each key in a file written atomically, so a
-campaign killed with SIGKILL in another process leaves what a killed worker leaves.
+Campaigns: durable stores that behave like the task's (JSON in, JSON out, so a test sees
+exactly what a retry would read; :class:`FileStore` survives SIGKILL), and one campaign try.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import configparser
+import importlib.metadata
 import json
 import logging
 import os
@@ -22,6 +23,36 @@ from airflow_provider_make.campaign.ledger import STATE_KEY, Ledger
 from airflow_provider_make.campaign.options import Options
 from airflow_provider_make.campaign.runner import Campaign, Outcome
 from airflow_provider_make.client.settings import ClientSettings
+
+#: The ``airflow.plugins`` entry point pyproject.toml declares.
+PLUGIN_ENTRY_POINT = "airflow_provider_make.monitoring.entry_point:MakePlugin"
+
+
+def plugin_entry_point_path(folder: Path) -> str:
+    """A folder to add to PYTHONPATH so that Airflow finds the plugin's entry point ("" if installed).
+
+    An editable install made before the entry point existed does not declare it; this
+    folder holds a distribution's metadata declaring pyproject.toml's, so Airflow loads
+    the plugin the way it does once the package is (re)installed.
+    """
+    declared = [point.value for point in importlib.metadata.entry_points(group="airflow.plugins")]
+    if PLUGIN_ENTRY_POINT in declared:
+        return ""
+    info = folder / "airflow_provider_make_plugin_shim-0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: airflow-provider-make-plugin-shim\nVersion: 0\n"
+    )
+    (info / "entry_points.txt").write_text(f"[airflow.plugins]\nmake = {PLUGIN_ENTRY_POINT}\n")
+    return str(folder)
+
+
+def fernet_key(home: Path) -> str:
+    """The Fernet key `airflow db migrate` wrote to a home's airflow.cfg (it encrypts Variables)."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(home / "airflow.cfg")
+    return config.get("core", "fernet_key", fallback="")
+
 
 log = logging.getLogger("tests.campaign")
 SENDER = "+33612345678"
