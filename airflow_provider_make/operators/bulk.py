@@ -291,8 +291,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
                 ledger.count(UNKNOWN),
             )
         waits = options.wait_for_completion and outcome.stop is None and summary["accepted"] > 0
-        if not waits:
-            summary["result_pages"] = self.publish(context, plan, ledger, options)
+        summary["result_pages"] = self.publish(context, plan, ledger, options)  # again after a wait
         done = f"{summary['accepted']} of {plan.valid} rows accepted so far, progress kept"
         error = outcome.stop_error
         if isinstance(error, MakeError):
