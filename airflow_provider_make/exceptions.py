@@ -1,13 +1,9 @@
-"""What the hook raises: the client layer's errors (:mod:`.client.errors`), as Airflow exceptions.
+"""What the hook raises: the client layer's errors (:mod:`.client.errors`) as Airflow exceptions.
 
-Each ``Airflow<ClientClass>`` inherits from its client class (so ``except MakeAuthError``
-catches either) and from the Airflow exception its :func:`action_of` calls for (spec
-decision 11): ``AirflowFailException`` (no retries) when retrying cannot help or may send
-twice (fix the request or the account, an unknown tracking id, and a send that may have
-been accepted: :class:`AirflowMakeUnsafeToRetryError`), else ``AirflowException`` (retries
-apply: service failures, a tracking log not ready yet, transport failures of reads or of
-sends that never left). Every class here is declared in this module, so an error pickled in
-one process unpickles in any other.
+Each ``Airflow<ClientClass>`` inherits from its client class (``except MakeAuthError``
+catches either) and from the Airflow exception :func:`action_of` calls for (spec decision
+11): ``AirflowFailException`` (no retries) when retrying cannot help or may send twice, else
+``AirflowException``. Every class is declared here, so a pickled error unpickles in any process.
 """
 
 from __future__ import annotations
@@ -26,6 +22,7 @@ from airflow_provider_make.client.errors import (
     MakeTransportError,
     MakeValidationError,
     action_of,
+    rebuild,
 )
 from airflow_provider_make.compat import AirflowException, AirflowFailException
 
@@ -130,7 +127,4 @@ def to_airflow_exception(error: MakeError) -> MakeError:
         cls: type[MakeError] = AirflowMakeUnsafeToRetryError
     else:
         cls = next(_AIRFLOW_CLASS[kind] for kind in type(error).__mro__ if kind in _AIRFLOW_CLASS)
-    converted = cls.__new__(cls, *error.args)
-    converted.args = error.args
-    vars(converted).update(vars(error))
-    return converted
+    return rebuild(cls, error.message, vars(error))

@@ -16,16 +16,23 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient
 from airflow_provider_make.client.errors import Action, MakeError, action_of
-from airflow_provider_make.client.tracking import is_done
+from airflow_provider_make.client.tracking import wait_is_over
 
 if TYPE_CHECKING:
     from airflow_provider_make.client.settings import ClientSettings
     from airflow_provider_make.client.tracking import AnyTracking
+
+
+class Log(Protocol):
+    """A logger: the standard library's, or Airflow's (a task's or a trigger's ``self.log``)."""
+
+    def log(self, level: int, msg: str, /, *args: Any) -> Any: ...
+
 
 #: What a look that did not answer before the deadline leaves as its problem.
 NO_ANSWER = "the API did not answer before the deadline"
@@ -48,7 +55,7 @@ async def wait_for_trackings(
     poll_interval: float,
     wait_for_follow_up: bool = False,
     max_concurrency: int = 8,
-    log: logging.Logger | None = None,
+    log: Log | None = None,
 ) -> Waited:
     """Look until every request is finished or ``deadline`` (Unix seconds, so it survives a
     deferral) passes; at least one look at each id, so ``deadline=0`` is a single look."""
@@ -74,7 +81,7 @@ async def wait_for_trackings(
                     return
                 waited.lost[tracking_id] = error
             else:
-                if not is_done(tracking, wait_for_follow_up=wait_for_follow_up):
+                if not wait_is_over(tracking, wait_for_follow_up=wait_for_follow_up):
                     waited.not_finished[tracking_id] = ""
                     return
                 waited.finished[tracking_id] = tracking
@@ -96,3 +103,32 @@ async def wait_for_trackings(
                 min(poll_interval, remaining),
             )
         await asyncio.sleep(min(poll_interval, remaining))
+
+
+def wait_for_trackings_blocking(
+    settings: ClientSettings,
+    tracking_ids: Iterable[str],
+    *,
+    deadline: float,
+    poll_interval: float,
+    wait_for_follow_up: bool = False,
+    log: Log | None = None,
+) -> Waited:
+    """:func:`wait_for_trackings` from code outside an event loop (a worker, a sensor's poke): in
+    a loop of its own, whose HTTP clients are closed when it ends."""
+    from airflow_provider_make.client.async_driver import loop_pool
+
+    async def wait_then_close() -> Waited:
+        try:
+            return await wait_for_trackings(
+                settings,
+                tracking_ids,
+                deadline=deadline,
+                poll_interval=poll_interval,
+                wait_for_follow_up=wait_for_follow_up,
+                log=log,
+            )
+        finally:
+            await loop_pool().aclose()
+
+    return asyncio.run(wait_then_close())

@@ -6,28 +6,29 @@ What it does, all on loopback and in temporary folders:
 
 1. starts the make sandbox (``python -m airflow_provider_make.sandbox``);
 2. migrates a new ``AIRFLOW_HOME`` (sqlite), stores ``make_default`` pointing at the
-   sandbox, and runs ``example_make_call_plus`` with ``airflow dags test`` (which also
-   stores the serialized DAG the UI needs);
+   sandbox, and runs ``example_make_call_plus`` and ``example_make_sms_plus`` with
+   ``airflow dags test`` (which also stores the serialized DAGs the UI needs);
 3. starts ``airflow api-server`` (the UI is part of it; no scheduler is needed, so this is
-   lighter than ``airflow standalone``) with the simple auth manager's "everyone is
-   admin" mode, so the browser needs no login;
-4. drives headless Chromium over the DevTools protocol (``--remote-debugging-pipe``: no
-   extra Python package, no open debugging port) and writes:
+   lighter than ``airflow standalone``) with the simple auth manager and one admin user;
+4. signs in with headless Chromium, driven by Playwright (tests/browser.py, as the browser
+   tests do), and writes:
 
    * ``connection-form.png``: the "Add Connection" form with the Make type selected;
    * ``connection-form-extra.png``: the same form with its "Extra Fields" open;
    * ``extra-links.png``: the makeCall+ task's page with its "Call recording" and
-     "make tracking" buttons.
+     "make tracking" buttons;
+   * ``make-page.png``: the make page (Browse, then make) with the requests of the
+     example DAGs it ran.
 
-Chromium: ``apt-get install -y chromium`` (Debian/Ubuntu) or any Chrome/Chromium binary
-given with ``--chromium`` or the ``CHROMIUM`` variable. Run it with the project's Python
-(the one Airflow and this package are installed in).
+Chromium: ``bash scripts/browser-deps`` (Debian's ``chromium``), or any Chrome/Chromium
+binary given with ``--chromium`` or the ``CHROMIUM`` variable (Playwright's own browser
+download is not used). Run it with the project's Python (the one Airflow, this package
+and its dev extra are installed in).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import shutil
@@ -41,16 +42,27 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.browser: the tests drive the same browser the same way
+
+from tests.browser import CHROMIUM, chromium_page, log_in  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
 PYTHON = Path(sys.executable)
 AIRFLOW = PYTHON.with_name("airflow")
 LOGIN = "ops@example.com"
 PASSWORD = "demo-password"  # noqa: S105 - the sandbox's throw-away account
 CREDITS = 10_000
+UI_USER = "admin"
+#: The example DAGs run for the pictures; the make page must list a request of each.
+MAKE_PAGE_DAGS = ("example_make_call_plus", "example_make_sms_plus")
+UI_PASSWORD = "screenshots-password"  # noqa: S105 - a throw-away UI on loopback
 WIDTH = 1400
 HEIGHT = 1000
 
@@ -111,7 +123,8 @@ class Airflow:
             AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "example_dags"),
             AIRFLOW__CORE__UNIT_TEST_MODE="False",
             AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{UI_USER}:admin",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
         )
 
     def run(self, *args: str, timeout: float = 300) -> str:
@@ -165,204 +178,87 @@ class Airflow:
             return False
 
 
-# ----------------------------------------------------------------------------- the browser
-
-
-class Browser:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4)."""
-
-    def __init__(self, binary: str, profile: Path, width: int = WIDTH, height: int = HEIGHT) -> None:
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def wire_pipes() -> None:  # runs in the child, before exec
-            commands, answers = os.dup(to_chrome_r), os.dup(from_chrome_w)
-            os.dup2(commands, 3)
-            os.dup2(answers, 4)
-
-        flags = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--remote-debugging-pipe",
-            f"--user-data-dir={profile}",
-            f"--window-size={width},{height}",
-        ]
-        self.process = subprocess.Popen(
-            [binary, *flags, "about:blank"],
-            preexec_fn=wire_pipes,  # this script runs no threads, so preexec_fn is safe
-            close_fds=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._last_id = 0
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        self.resize(width, height)
-
-    def call(self, method: str, params: dict[str, Any] | None = None, *, page: bool = False) -> Any:
-        self._last_id += 1
-        message: dict[str, Any] = {"id": self._last_id, "method": method, "params": params or {}}
-        if page:
-            message["sessionId"] = self._session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        while True:
-            while b"\0" not in self._buffer:
-                chunk = os.read(self._from_chrome, 1 << 16)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe")
-                self._buffer += chunk
-            raw, _, self._buffer = self._buffer.partition(b"\0")
-            answer = json.loads(raw)
-            if answer.get("id") == self._last_id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer["result"]
-
-    def resize(self, width: int, height: int) -> None:
-        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
-        self.call("Emulation.setDeviceMetricsOverride", metrics, page=True)
-
-    def js(self, expression: str) -> Any:
-        params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
-        result = self.call("Runtime.evaluate", params, page=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(result["exceptionDetails"].get("exception", {}).get("description", expression))
-        return result["result"].get("value")
-
-    def goto(self, url: str) -> None:
-        self.call("Page.navigate", {"url": url}, page=True)
-
-    def wait_for(self, expression: str, timeout: float = 60) -> Any:
-        """Wait until the JavaScript ``expression`` is truthy (the page is a React app)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                value = self.js(expression)
-            except RuntimeError:  # the page is still loading
-                value = None
-            if value:
-                return value
-            time.sleep(0.25)
-        raise SystemExit(f"timed out waiting for: {expression}")
-
-    def rect(self, expression: str) -> list[float]:
-        """The bounding box of the element ``expression`` evaluates to: [x, y, width, height]."""
-        script = "const r = (%s).getBoundingClientRect(); return [r.x, r.y, r.width, r.height];"
-        box: list[float] = self.js(f"(() => {{ {script % expression} }})()")
-        return box
-
-    def click(self, expression: str) -> None:
-        """A real mouse click in the middle of the element (React listens to pointer events)."""
-        x, y, width, height = self.rect(expression)
-        point = {"x": x + width / 2, "y": y + height / 2, "button": "left", "clickCount": 1}
-        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", {"type": kind, **point}, page=True)
-
-    def type_into(self, expression: str, text: str) -> None:
-        self.js(f"({expression}).focus()")
-        self.call("Input.insertText", {"text": text}, page=True)
-
-    def press_enter(self) -> None:
-        for kind in ("keyDown", "keyUp"):
-            key = {"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
-            self.call("Input.dispatchKeyEvent", key, page=True)
-
-    def screenshot(self, path: Path, clip: list[float] | None = None, margin: float = 0) -> None:
-        params: dict[str, Any] = {"format": "png"}
-        if clip is not None:
-            x, y, width, height = clip
-            params["clip"] = {
-                "x": max(x - margin, 0),
-                "y": max(y - margin, 0),
-                "width": width + 2 * margin,
-                "height": height + 2 * margin,
-                "scale": 1,
-            }
-        data = self.call("Page.captureScreenshot", params, page=True)["data"]
-        path.write_bytes(base64.b64decode(data))
-        say(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-
-    def close(self) -> None:
-        with suppress(RuntimeError, OSError):
-            self.call("Browser.close")
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            stop(self.process)
-        os.close(self._to_chrome)
-        os.close(self._from_chrome)
-
-
-def button(text: str, scope: str = "document") -> str:
-    """A JavaScript expression for the button (or button-styled link) whose text is ``text``."""
-    found = f"b => b.innerText.trim() === {json.dumps(text)}"
-    return f"Array.from({scope}.querySelectorAll('button, a')).find({found})"
-
-
-DIALOG = "document.querySelector('[role=dialog]')"
-
-
 # ----------------------------------------------------------------------------- the pictures
 
 
-def connection_form(browser: Browser, ui: str, out: Path) -> None:
-    browser.resize(WIDTH, 1200)
-    browser.goto(ui + "/connections")
-    browser.wait_for(f"!!{button('Add Connection')}")
-    browser.click(button("Add Connection"))
-    browser.wait_for("!!document.querySelector('[role=dialog] input[name=connection_id]')")
-    browser.type_into("document.querySelector('[role=dialog] input[name=connection_id]')", "make_default")
+def connection_form(page: Page, ui: str, out: Path) -> None:
+    page.set_viewport_size({"width": WIDTH, "height": 1200})
+    page.goto(ui + "/connections")
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=connection_id]").fill("make_default")
     # The connection type is a searchable select: type, then pick the match with Enter.
-    browser.type_into("document.querySelector('[role=dialog] input[role=combobox]')", "Make (makesms")
-    browser.wait_for("document.body.innerText.includes('Make (makesms.fr)')")
-    browser.press_enter()
-    browser.wait_for("!!document.querySelector('[role=dialog] input[name=host]')")
-    time.sleep(0.5)  # let the accordion finish opening
-    browser.screenshot(out / "connection-form.png", browser.rect(DIALOG), margin=6)
+    dialog.get_by_role("combobox").fill("Make (makesms")
+    page.get_by_text("Make (makesms.fr)").wait_for()
+    page.keyboard.press("Enter")
+    dialog.locator("input[name=host]").wait_for()
+    page.wait_for_timeout(500)  # let the accordion finish opening
+    shoot(dialog, out / "connection-form.png")
 
-    browser.click(button("Extra Fields", DIALOG))
-    browser.wait_for(f"{DIALOG}.innerText.includes('Read timeout (seconds)')")
-    time.sleep(0.5)
-    browser.screenshot(out / "connection-form-extra.png", browser.rect(DIALOG), margin=6)
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    dialog.get_by_text("Read timeout (seconds)").wait_for()
+    page.wait_for_timeout(500)
+    shoot(dialog, out / "connection-form-extra.png")
 
 
-def extra_links(browser: Browser, ui: str, sandbox_url: str, run_id: str, out: Path) -> None:
-    browser.resize(WIDTH, HEIGHT)
+def extra_links(page: Page, ui: str, sandbox_url: str, run_id: str, out: Path) -> None:
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     run = urllib.parse.quote(run_id, safe="")
-    browser.goto(f"{ui}/dags/example_make_call_plus/runs/{run}/tasks/recorded_call/details")
-    browser.wait_for(f"!!{button('make tracking')} && !!{button('Call recording')}")
+    page.goto(f"{ui}/dags/example_make_call_plus/runs/{run}/tasks/recorded_call/details")
+    tracking = page.get_by_role("link", name="make tracking")
+    recording = page.get_by_role("link", name="Call recording")
     # The buttons are links to the sandbox: check them, so a wrong picture cannot pass.
-    tracking, recording = browser.js(f"[{button('make tracking')}.href, {button('Call recording')}.href]")
-    expected = (sandbox_url + "apilog.php?id=", sandbox_url + "rec/")
-    if not (tracking.startswith(expected[0]) and recording.startswith(expected[1])):
-        raise SystemExit(f"unexpected extra links: {tracking!r}, {recording!r}")
-    time.sleep(1)
+    links = (tracking.get_attribute("href") or "", recording.get_attribute("href") or "")
+    if not (
+        links[0].startswith(sandbox_url + "apilog.php?id=") and links[1].startswith(sandbox_url + "rec/")
+    ):
+        raise SystemExit(f"unexpected extra links: {links!r}")
+    page.wait_for_timeout(1000)
     # From the top of the page down to a little below the links.
-    _, y, _, height = browser.rect(button("make tracking"))
-    browser.screenshot(out / "extra-links.png", [0, 0, WIDTH, y + height + 120])
+    box = tracking.bounding_box()
+    assert box is not None
+    page.screenshot(
+        path=out / "extra-links.png",
+        clip={"x": 0, "y": 0, "width": WIDTH, "height": box["y"] + box["height"] + 120},
+    )
+    say(f"wrote {shown(out / 'extra-links.png')}")
+
+
+def make_page(page: Page, ui: str, out: Path) -> None:
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    page.goto(ui + "/")
+    # As a user finds it: Browse, then make; the UI shows the plugin's page in an iframe.
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="make", exact=True).click()
+    make = page.frame_locator("iframe")
+    make.get_by_role("heading", name="Requests, newest first").wait_for()
+    # One row per DAG run above: check them, so a picture of an empty page cannot pass.
+    listed = " ".join(make.locator("td").all_inner_texts())
+    missing = [dag_id for dag_id in MAKE_PAGE_DAGS if dag_id not in listed]
+    if missing:
+        raise SystemExit(f"the make page lists no request of {', '.join(missing)}")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=out / "make-page.png")
+    say(f"wrote {shown(out / 'make-page.png')}")
+
+
+def shoot(element: Locator, path: Path) -> None:
+    element.screenshot(path=path)
+    say(f"wrote {shown(path)}")
+
+
+def shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "_static", help="where to write the PNGs")
-    parser.add_argument("--chromium", default=os.environ.get("CHROMIUM"), help="Chrome or Chromium binary")
+    parser.add_argument(
+        "--chromium", default=CHROMIUM, help=f"Chrome or Chromium binary (default {CHROMIUM})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME and say where")
     options = parser.parse_args(argv)
-    names = ("chromium", "chromium-browser", "google-chrome")
-    binary = options.chromium or next((found for name in names if (found := shutil.which(name))), None)
-    if binary is None:
-        raise SystemExit("no Chromium found: apt-get install -y chromium, or pass --chromium PATH")
     out: Path = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
@@ -375,21 +271,22 @@ def main(argv: list[str] | None = None) -> int:
         url = stack.enter_context(sandbox())
         airflow = Airflow(work / "airflow")
         airflow.home.mkdir()
+        # The simple auth manager keeps the password it finds for a user in its file.
+        (airflow.home / "passwords.json").write_text(json.dumps({UI_USER: UI_PASSWORD}))
         say("migrating a new AIRFLOW_HOME")
         airflow.run("db", "migrate")
         conn = {"conn_type": "make", "host": url, "login": LOGIN, "password": PASSWORD}
         airflow.run("connections", "add", "make_default", "--conn-json", json.dumps(conn))
-        say("running example_make_call_plus with airflow dags test")
-        airflow.run("dags", "test", "example_make_call_plus")
+        for dag_id in MAKE_PAGE_DAGS:
+            say(f"running {dag_id} with airflow dags test")
+            airflow.run("dags", "test", dag_id)
         run_id = airflow.last_run_id("example_make_call_plus")
         ui = stack.enter_context(airflow.api_server())
-        browser = Browser(binary, work / "chromium-profile")
-        stack.callback(browser.close)
-        # ``simple_auth_manager_all_admins``: this page sets the session cookie and goes home.
-        browser.goto(ui + "/auth/token/login")
-        browser.wait_for("document.body && document.body.innerText.includes('Dags')")
-        connection_form(browser, ui, out)
-        extra_links(browser, ui, url, run_id, out)
+        page = stack.enter_context(chromium_page(work / "chromium-profile", executable=options.chromium))
+        log_in(page, ui, UI_USER, UI_PASSWORD)
+        connection_form(page, ui, out)
+        extra_links(page, ui, url, run_id, out)
+        make_page(page, ui, out)
     return 0
 
 

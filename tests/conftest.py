@@ -13,7 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +214,36 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
     done = home.airflow("db", "migrate")
     assert done.returncode == 0, done.stdout + done.stderr
     return home
+
+
+# ----------------------------------------------------------------------------- a task's context
+
+
+class MemoryStore:
+    """A ``task_state_store``: get, set and delete of JSON values, kept across the tries of a test."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self.records.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        self.records[key] = json.loads(json.dumps(value))
+
+    def delete(self, key: str) -> None:
+        self.records.pop(key, None)
+
+
+@dataclass
+class TaskInstance:
+    """What the operators read of a task instance: its identity, and XCom pushes."""
+
+    dag_id: str = "dag"
+    run_id: str = "run"
+    task_id: str = "send"
+    map_index: int = -1
+    pushed: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value

@@ -32,6 +32,7 @@ from airflow_provider_make.client.errors import (
 from airflow_provider_make.client.kinds import RequestKind
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.tracking import SmsPlusTracking, SmsTracking
+from airflow_provider_make.compat import AirflowException
 from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN
 from tests.kinds import AsyncKindClient, KindClient
@@ -139,21 +140,20 @@ def test_the_hook_async_methods(slow_api, monkeypatch):
     with KindClient(ClientSettings(LOGIN, PASSWORD, base_url=slow_api.url)) as client:
         sent = client.sms_plus(CALLER, CALLEE, "Bonjour")
 
-    async def scenario() -> tuple[Any, Any, Any, Any]:
+    async def scenario() -> tuple[Any, Any]:
         hook = MakeHook()
-        too_early = await hook.apoll_tracking(sent.id)
+        try:
+            await hook.aget_tracking(sent.id)
+        except MakeTrackingNotReadyError as error:
+            too_early: Any = error
         await asyncio.to_thread(slow_api.advance, 10.5)
-        tracking = await hook.aget_tracking(sent.id)
-        finished = await hook.apoll_tracking(sent.id)
-        waiting = await hook.apoll_tracking(sent.id, wait_for_follow_up=True)
-        return too_early, tracking, finished, waiting
+        return too_early, await hook.aget_tracking(sent.id)
 
-    too_early, tracking, finished, waiting = run(scenario)
-    assert too_early is None  # 112
+    too_early, tracking = run(scenario)
+    assert isinstance(too_early, AirflowException) and too_early.result_code == 112
     assert isinstance(tracking, SmsPlusTracking)
-    assert finished == tracking
-    assert waiting is None  # the follow-up SMS is 303 s away
-    assert [r["result_code"] for r in slow_api.requests("/apilog.php")] == [112, None, None, None]
+    assert tracking.id == sent.id
+    assert [r["result_code"] for r in slow_api.requests("/apilog.php")] == [112, None]
 
 
 # ----------------------------------------------------------------------------- the shared client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,7 +264,7 @@ def test_bad_arguments_fail_every_operator_before_any_request(
     run = airflow_home.dags_test("bad_arguments", api.conn_json(), dagfile=TEST_DAGS / "bad_arguments.py")
     assert api.requests() == []
     states = run.task_states()
-    assert len(states) == 9
+    assert len(states) == 8
     assert all(state == "failed" and tries == 1 for state, tries in states.values()), states
     for expected in [
         "caller: '06-CALL-ME' is not a phone number",
@@ -271,12 +272,23 @@ def test_bad_arguments_fail_every_operator_before_any_request(
         "pairs: makeRing+ takes 2 to 10 (caller, callee) pairs, got 1",
         "callees: makeRingun takes 1 to 100 callees, got 0",
         "callee: '+33 6 12' is not a valid phone number",
-        "recording_notice: makeCall+ records the conversation",
         "max_duration_minutes: must be from 1 to 10 minutes, got 11",
         "catalog_code: a catalog code is made of digits only",
         "'€' (U+20AC), from the GSM extension table at position 7",
     ]:
         assert expected in run.output, expected
+
+
+def test_a_bad_literal_argument_is_a_dag_import_error_naming_it(airflow_home: AirflowHome) -> None:
+    folder = TEST_DAGS.parent / "dags_import_errors"
+    done = airflow_home.airflow(
+        "dags", "list-import-errors", "--local", "-o", "json", AIRFLOW__CORE__DAGS_FOLDER=str(folder)
+    )
+    listed = json.loads(done.stdout.strip().splitlines()[-1])  # after Airflow's own warnings
+    errors = {Path(found["filepath"]).name: found["error"] for found in listed}
+    assert set(errors) == {path.name for path in folder.glob("*.py")}, done.stdout + done.stderr
+    assert "recording_notice: makeCall+ records the conversation" in errors["call_plus_without_notice.py"]
+    assert "delay_seconds: must be from 0 to 7200 seconds, got 7201" in errors["delay_too_long.py"]
 
 
 def test_wrong_password_fails_at_once_without_retries(airflow_home: AirflowHome, api: Sandbox) -> None:

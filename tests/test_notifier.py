@@ -7,18 +7,13 @@ import asyncio
 import pytest
 
 from airflow_provider_make.client.errors import MakeValidationError
-from airflow_provider_make.notifications.make import MakeSmsNotifier, send_make_sms_notification
+from airflow_provider_make.notifications.make import MakeSmsNotifier
 from tests.conftest import TEST_DAGS, AirflowHome, Sandbox
 
 
 def _notifier(**overrides: str) -> MakeSmsNotifier:
     arguments = {"sender": "+33612345678", "recipient": "+33687654321", "message": "DAG failed"} | overrides
     return MakeSmsNotifier(**arguments)
-
-
-def test_the_alias_is_the_notifier() -> None:
-    assert send_make_sms_notification is MakeSmsNotifier
-    assert MakeSmsNotifier.template_fields == ("sender", "recipient", "message", "make_conn_id")
 
 
 def test_notify_sends_one_sms(make_default: Sandbox) -> None:

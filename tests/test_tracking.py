@@ -35,10 +35,9 @@ from airflow_provider_make.client.tracking import (
     RingunTracking,
     SmsPlusTracking,
     SmsTracking,
-    is_done,
     parse_tracking,
+    wait_is_over,
 )
-from airflow_provider_make.hooks.make import MakeHook
 from tests.conftest import LOGIN, PASSWORD
 from tests.drivers import DRIVERS, raised, run
 from tests.hostile_server import (
@@ -100,7 +99,7 @@ def test_ring_timeline_and_is_finished(slow_api, slow_client):
     over = slow_client.get_tracking(sent.id)
     assert over.hung_up_at == at(created, 24)
     assert over.is_finished
-    assert is_done(over)
+    assert wait_is_over(over)
     assert_utc(over.hung_up_at)
 
 
@@ -258,16 +257,16 @@ def test_sms_plus_follow_up_is_waited_for_on_request(slow_api, slow_client):
     assert sent_only.sent_at == at(sent_only.created_at, 3)
     assert sent_only.follow_up_sent_at is None
     assert sent_only.is_finished
-    assert is_done(sent_only)
-    assert not is_done(sent_only, wait_for_follow_up=True)
+    assert wait_is_over(sent_only)
+    assert not wait_is_over(sent_only, wait_for_follow_up=True)
 
     slow_api.advance(291)  # T + 301.5
-    assert not is_done(slow_client.get_tracking(sent.id), wait_for_follow_up=True)
+    assert not wait_is_over(slow_client.get_tracking(sent.id), wait_for_follow_up=True)
 
     slow_api.advance(2)  # T + 303.5
     both = slow_client.get_tracking(sent.id)
     assert both.follow_up_sent_at == at(both.created_at, 303)
-    assert is_done(both, wait_for_follow_up=True)
+    assert wait_is_over(both, wait_for_follow_up=True)
     assert_utc(both.follow_up_sent_at)
 
 
@@ -276,24 +275,7 @@ def test_wait_for_follow_up_changes_nothing_for_other_kinds(api, client):
     api.advance(20)
 
     tracking = client.get_tracking(sent.id)
-    assert is_done(tracking, wait_for_follow_up=True) is tracking.is_finished is True
-
-
-def test_hook_poll_tracking_waits_for_the_follow_up(slow_api, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", slow_api.conn_json())
-    hook = MakeHook()
-    try:
-        sent = hook.sms_plus(CALLER, CALLEE, "Bonjour")
-        assert hook.poll_tracking(sent.id) is None  # 112: too early
-        slow_api.advance(10.5)
-        assert isinstance(hook.poll_tracking(sent.id), SmsPlusTracking)
-        assert hook.poll_tracking(sent.id, wait_for_follow_up=True) is None
-        slow_api.advance(300)
-        done = hook.poll_tracking(sent.id, wait_for_follow_up=True)
-        assert done is not None
-        assert done.follow_up_sent_at is not None
-    finally:
-        hook.close()
+    assert wait_is_over(tracking, wait_for_follow_up=True) is tracking.is_finished is True
 
 
 # ----------------------------------------------------------------------------- ring+, ringun
@@ -313,7 +295,7 @@ def test_ring_plus_and_ringun_are_finished_at_once(slow_api, slow_client):
     # No dates to wait for, even though the delay has not passed.
     assert first.is_finished
     assert second.is_finished
-    assert is_done(first, wait_for_follow_up=True)
+    assert wait_is_over(first, wait_for_follow_up=True)
     assert first.to_dict() == {"kind": "ring+", "id": ring_plus.id, "is_finished": True}
     assert second.to_dict() == {"kind": "ringun", "id": ringun.id, "is_finished": True}
 
@@ -565,7 +547,7 @@ def test_document_sms_plus_example():
     assert tracking.follow_up_sent_at == hex_date("52445b34")
     assert tracking.follow_up_sent_at - tracking.sent_at == timedelta(minutes=5)
     assert tracking.content == "coucou l'ami"
-    assert is_done(tracking, wait_for_follow_up=True)
+    assert wait_is_over(tracking, wait_for_follow_up=True)
 
 
 def test_document_call_in_progress_is_not_finished():

@@ -121,15 +121,6 @@ def test_a_missing_connection_is_a_failed_event(monkeypatch: pytest.MonkeyPatch)
         tracking_from_event(event)
 
 
-def test_a_deferred_sensor_timeout_fails_without_retries() -> None:
-    from airflow_provider_make.compat import AirflowSensorTimeout
-    from airflow_provider_make.sensors.make import MakeTrackingSensor
-
-    sensor = MakeTrackingSensor(task_id="wait", tracking_id="abc123")
-    with pytest.raises(AirflowSensorTimeout, match="still not finished"):
-        sensor.execute_complete({}, {"status": "timeout", "message": "request abc123 was still not finished"})  # type: ignore[arg-type]
-
-
 def test_an_unreachable_api_is_polled_until_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "make", "host": "http://127.0.0.1:9", "login": LOGIN, "password": PASSWORD}
     monkeypatch.setenv("AIRFLOW_CONN_MAKE_DEFAULT", json.dumps(conn))

@@ -2,28 +2,28 @@
 
 One api-server runs for the module, in the session's Airflow home (the same sqlite
 database ``airflow dags test`` writes to), with ``[core] test_connection = Enabled`` and
-the simple auth manager's "everyone is admin" mode, so a token is one GET away. The
-tests read what the UI reads: the connection form (``/ui/connections/hook_meta``), the
-Test button (``POST /api/v2/connections/test``, and ``airflow connections test``), the
-extra links of a real run (``.../taskInstances/{task_id}/links``) and the providers list.
+the simple auth manager with one admin user, whose password the fixture chooses: the tests
+take a token with it as a script would (``POST /auth/token``), and sign in to the UI with
+it in Debian's Chromium (Playwright). The tests read what the UI reads: the connection
+form (``/ui/connections/hook_meta``, and the form itself in the browser), the Test button
+(``POST /api/v2/connections/test``, and ``airflow connections test``), the extra links of a
+real run (``.../taskInstances/{task_id}/links``), the providers list, and the make page and
+its API (the plugin; in the browser too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
+import secrets
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -33,96 +33,52 @@ from airflow_provider_make.client.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
-from tests.conftest import LOGIN, PASSWORD, AirflowHome, Sandbox
+from tests.api_server import ApiServer, free_port, running_api_server
+from tests.browser import chromium_page, log_in
+from tests.conftest import LOGIN, PASSWORD, POOR_LOGIN, TEST_DAGS, AirflowHome, Sandbox
+from tests.helpers import plugin_entry_point_path
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Frame, Page
 
 # One api-server for the module: under xdist its tests share a worker (--dist loadgroup).
 pytestmark = [pytest.mark.airflow, pytest.mark.xdist_group("api_server")]
 
-#: How long the api-server may take to answer its health check (it migrates nothing, but
-#: imports all of Airflow and the providers).
-START_TIMEOUT = 120.0
-STOP_TIMEOUT = 20.0
+#: The admin user the api-server knows (the simple auth manager's ``users``), and its password.
+UI_USER = "ops_admin"
+UI_PASSWORD = secrets.token_urlsafe(16)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@dataclass
-class ApiServer:
-    """A running ``airflow api-server`` and an authenticated way to call it."""
-
-    url: str
-    log: Path
-    token: str = ""
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                return answer.status, json.load(answer)
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def get(self, path: str) -> Any:
-        status, body = self.request("GET", path)
-        assert status == 200, (path, status, body)
-        return body
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group (it forks its workers), then SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
+@contextlib.contextmanager
+def _running_api_server(
+    airflow_home: AirflowHome, folder: Path, base_path: str = "", **settings: str
+) -> Iterator[ApiServer]:
+    """An ``airflow api-server`` on a free loopback port (under ``base_path``), an admin logged in."""
+    port = free_port()
+    shim = plugin_entry_point_path(folder / "plugin_entry_point")
+    # The simple auth manager keeps a password it finds in its file; it generates the others.
+    passwords = folder / "passwords.json"
+    passwords.write_text(json.dumps({UI_USER: UI_PASSWORD}))
+    url = f"http://127.0.0.1:{port}{base_path}"
+    env = airflow_home.env(
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{UI_USER}:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+        PYTHONPATH=os.pathsep.join(path for path in (shim, os.environ.get("PYTHONPATH", "")) if path),
+        **({"AIRFLOW__API__BASE_URL": url} if base_path else {}),
+        **settings,
+    )
+    airflow = Path(sys.executable).with_name("airflow")
+    with running_api_server(airflow, env, folder / "api-server.log", port, base_path) as server:
+        # The UI's login: POST /auth/token with a user's name and password hands out its token.
+        server.token = server.token_for(UI_USER, UI_PASSWORD)
+        yield server
 
 
 @pytest.fixture(scope="module")
 def api_server(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api_server") / "api-server.log"
-    env = airflow_home.env(
-        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
-    )
-    command = [str(Path(sys.executable).with_name("airflow")), "api-server", "--port", str(port)]
-    command += ["--host", "127.0.0.1"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, "api-server exited:\n" + log.read_text()[-4000:]
-            try:
-                status, _ = server.request("GET", "/api/v2/monitor/health")
-            except OSError:
-                status = 0
-            if status == 200:
-                break
-            assert time.monotonic() < deadline, "api-server did not start:\n" + log.read_text()[-4000:]
-            time.sleep(0.5)
-        # ``simple_auth_manager_all_admins``: GET /auth/token hands out an admin token.
-        status, body = server.request("GET", "/auth/token")
-        assert status == 201, body
-        server.token = body["access_token"]
+    folder = tmp_path_factory.mktemp("api_server")
+    with _running_api_server(airflow_home, folder, AIRFLOW__CORE__TEST_CONNECTION="Enabled") as server:
         yield server
-    finally:
-        _stop(process)
 
 
 def _no_password(text: str) -> None:
@@ -179,6 +135,31 @@ def test_the_provider_is_listed(api_server: ApiServer) -> None:
     assert "makesms.fr" in make["description"]
 
 
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A page of Debian's Chromium (a fresh profile), not yet signed in."""
+    with chromium_page(tmp_path / "chromium-profile") as opened:
+        yield opened
+
+
+def test_the_connection_form_in_a_browser(api_server: ApiServer, page: Page) -> None:
+    log_in(page, api_server.url, UI_USER, UI_PASSWORD)
+    page.get_by_role("button", name="Admin").click()
+    page.get_by_role("menuitem", name="Connections").click()
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    # The connection type is a searchable select: type, then pick the match with Enter.
+    dialog.get_by_role("combobox").fill("Make (makesms")
+    page.get_by_text("Make (makesms.fr)").wait_for()
+    page.keyboard.press("Enter")
+    host = dialog.locator("input[name=host]")
+    host.wait_for()
+    assert DEFAULT_BASE_URL in (host.get_attribute("placeholder") or "")
+    shown = dialog.inner_text()
+    assert "API base URL" in shown and "Account e-mail" in shown and "Account password" in shown
+    assert "Port" not in shown and "Schema" not in shown  # hidden by the hook's field behaviour
+
+
 # ----------------------------------------------------------------------------- the Test button
 
 
@@ -190,7 +171,7 @@ def _test_body(api: Sandbox, **fields: Any) -> dict[str, Any]:
 
 
 def _closed_loopback_url() -> str:
-    return f"http://127.0.0.1:{_free_port()}/"
+    return f"http://127.0.0.1:{free_port()}/"
 
 
 def test_test_button_reports_the_credits_of_a_good_account(api_server: ApiServer, api: Sandbox) -> None:
@@ -323,3 +304,155 @@ def test_sms_and_sensor_links_through_the_api_server(
 
 def test_the_api_server_log_holds_no_password(api_server: ApiServer) -> None:
     _no_password(api_server.log.read_text(errors="replace"))
+
+
+# ----------------------------------------------------------------------------- the make page
+
+
+def _raw(api_server: ApiServer, path: str, token: str | None, cookie: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(api_server.url + path)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if cookie:  # what the UI's frame sends: the token in the UI's cookie
+        request.add_header("Cookie", f"_token={cookie}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def monitored(api_server: ApiServer, airflow_home: AirflowHome, sandbox_server: Any) -> dict[str, Any]:
+    """The monitoring test DAG ran in the api-server's home: what the sandbox accepted."""
+    api = Sandbox(sandbox_server)
+    api.reset()
+    run = airflow_home.dags_test(
+        "monitoring_sends",
+        api.conn_json(),
+        dagfile=TEST_DAGS / "monitoring_records.py",
+        AIRFLOW_CONN_MAKE_POOR=api.conn_json(login=POOR_LOGIN),
+    )
+    assert run.task_states()["retried_variable"] == ("success", 2), run.output[-3000:]
+    return {"run_id": run.run_id, "ids": sorted(send["id"] for send in api.sends() if send.get("id"))}
+
+
+def test_the_plugin_is_in_the_ui_navigation(api_server: ApiServer) -> None:
+    plugins = api_server.get("/api/v2/plugins?limit=100")["plugins"]
+    [make] = [plugin for plugin in plugins if plugin["name"] == "make"]
+    [view] = make["external_views"]
+    assert (view["name"], view["destination"], view["url_route"], view["href"]) == (
+        "make",
+        "nav",
+        "make",
+        "make/",
+    )
+    assert make["fastapi_apps"] == [
+        {"app": "airflow_provider_make.monitoring.plugin.LazyApp", "url_prefix": "/make", "name": "make"}
+    ]
+    status, body = api_server.request("GET", "/api/v2/plugins/importErrors")
+    assert status == 200 and body["import_errors"] == [], body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/make/", "/make/api/v1/requests", "/make/api/v1/summary", "/make/api/v1/campaigns/d/r/t/-1/rows"],
+)
+def test_the_page_and_the_api_need_a_user(api_server: ApiServer, path: str) -> None:
+    status, _ = _raw(api_server, path, None)
+    assert status == 401
+    status, _ = _raw(api_server, path, "not-a-token")
+    assert status in (401, 403)
+
+
+def test_the_api_lists_each_accepted_request_once(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    query = f"dag_id=monitoring_sends&since={urllib.parse.quote('2000-01-01T00:00:00Z')}"
+    answer = api_server.get(f"/make/api/v1/requests?{query}&limit=1000")
+    mine = [row for row in answer["requests"] if row["run_id"] == monitored["run_id"]]
+    assert sorted(row["tracking_id"] for row in mine if row["tracking_id"]) == monitored["ids"]
+    assert len(monitored["ids"]) == 4
+    assert {row["state"] for row in mine if row["kind"] != "campaign"} == {"finished", "refused"}
+    assert answer["total_entries"] == len(answer["requests"])
+    # Pages do not overlap and add up to the whole.
+    pages = [api_server.get(f"/make/api/v1/requests?{query}&limit=3&offset={offset}") for offset in (0, 3, 6)]
+    paged = [row for page in pages for row in page["requests"]]
+    assert paged == answer["requests"][:9]
+    refused = api_server.get("/make/api/v1/requests?state=refused&kind=sms&dag_id=monitoring_sends")
+    assert {row["result_code"] for row in refused["requests"]} == {102}
+    status, body = api_server.request("GET", "/make/api/v1/requests?limit=1001")
+    assert status == 422, body
+    status, body = api_server.request("GET", "/make/api/v1/requests?kind=fax")
+    assert status == 422, body
+
+
+def test_summary_and_campaign_rows(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    summary = api_server.get("/make/api/v1/summary?days=30")
+    assert summary["credits"]["value"] is not None
+    assert any(day["dag_id"] == "monitoring_sends" and day["accepted"] >= 4 for day in summary["days"])
+    path = f"/make/api/v1/campaigns/monitoring_sends/{urllib.parse.quote(monitored['run_id'], safe='')}"
+    rows = api_server.get(f"{path}/campaign_variable/-1/rows?limit=2&offset=9")
+    assert rows["total_entries"] == 300
+    assert [(row["row"], row["status"], row["result_code"]) for row in rows["rows"]] == [
+        (9, "accepted", 28),
+        (10, "failed", 102),
+    ]
+    status, _ = api_server.request("GET", f"{path}/no_such_task/-1/rows")
+    assert status == 404
+
+
+def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str, Any]) -> None:
+    status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", None, cookie=api_server.token)
+    assert status == 200
+    for tracking_id in monitored["ids"]:
+        assert tracking_id in html
+    assert "*********21" in html and "33687654321" not in html  # recipients masked
+    assert "<svg" in html
+    assert 'href="/' not in html  # relative links only: right under [api] base_url too
+    run = urllib.parse.quote(monitored["run_id"], safe="")
+    status, html = _raw(
+        api_server, f"/make/campaigns/monitoring_sends/{run}/campaign_variable/-1", api_server.token
+    )
+    assert status == 200 and "id49" in html and "300" in html
+
+
+def test_the_make_page_in_a_browser(api_server: ApiServer, monitored: dict[str, Any], page: Page) -> None:
+    # As a user finds it: signed in, from the UI's navigation (Browse, then make).
+    log_in(page, api_server.url, UI_USER, UI_PASSWORD)
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="make", exact=True).click()
+    page.wait_for_url("**/plugin/make")
+    make = page.frame_locator("iframe")  # the UI shows the plugin's page in an iframe
+    make.get_by_role("heading", name="Requests, newest first").wait_for()
+    # The page's own filter: one DAG's requests.
+    make.get_by_label("dag_id").select_option("monitoring_sends")
+    with page.expect_event("framenavigated", lambda frame: "dag_id=monitoring_sends" in frame.url) as event:
+        make.get_by_role("button", name="filter").click()
+    filtered: Frame = event.value
+    filtered.wait_for_load_state()
+    heading = filtered.get_by_role("heading", name="Requests, newest first")
+    assert heading.count() == 1, filtered.locator("body").inner_text()[:1000]
+    rows = filtered.locator("tr", has=filtered.locator("td")).filter(has_text=monitored["run_id"])
+    cells = [row.locator("td").all_inner_texts() for row in rows.all()]
+    # sent at, DAG / run / task, kind, recipients, cost, credits after, tracking id, state, details
+    tracking_ids = sorted(row[6] for row in cells if row[6] and row[2] != "campaign")
+    assert tracking_ids == monitored["ids"]
+    accepted = [row for row in cells if row[6] in monitored["ids"]]
+    assert {row[7] for row in accepted} <= {"accepted", "finished"}
+    assert all(row[3] == "*********21" for row in accepted)  # masked: the last two digits only
+    assert all(int(row[4]) > 0 for row in accepted)
+    assert any(row[2] == "campaign" and "total 300" in row[8] for row in cells)
+
+
+def test_the_page_under_a_base_url(
+    airflow_home: AirflowHome, monitored: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``[api] base_url`` with a path: the app is under it, and the UI's base takes ``make/`` there."""
+    folder = tmp_path_factory.mktemp("api_server_base_url")
+    with _running_api_server(airflow_home, folder, base_path="/airflow") as server:
+        status, html = _raw(server, "/make/?dag_id=monitoring_sends", server.token)
+        assert status == 200
+        assert all(tracking_id in html for tracking_id in monitored["ids"])
+        assert _raw(server, "/make/api/v1/requests", None)[0] == 401
+        assert server.get("/make/api/v1/requests?dag_id=monitoring_sends")["total_entries"] >= 4
+        status, ui = _raw(server, "/plugin/make", None)  # the UI's page, whose frame loads make/
+        assert status == 200 and '<base href="/airflow/"' in ui

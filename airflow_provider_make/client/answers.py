@@ -22,10 +22,6 @@ from airflow_provider_make.client.kinds import RequestKind
 Fields = dict[str, str]
 
 _ALL_SUCCESS_CODES = frozenset().union(*(kind.success_codes for kind in RequestKind))
-NOT_SENT_AGAIN = (
-    "the request may have been accepted, so it is not sent again: check the account's history on "
-    "makesms.fr before running the task again"
-)
 
 
 def unknown_fate(message: str, spends_credits: bool) -> MakeTransportError:
@@ -33,7 +29,10 @@ def unknown_fate(message: str, spends_credits: bool) -> MakeTransportError:
     it is never sent again (spec decision 13); a read is safe to repeat. The one place that
     sets ``may_have_been_accepted``."""
     if spends_credits:
-        message += f"; {NOT_SENT_AGAIN}"
+        message += (
+            "; the request may have been accepted, so it is not sent again: check the account's "
+            "history on makesms.fr before running the task again"
+        )
     return MakeTransportError(message, may_have_been_accepted=spends_credits)
 
 

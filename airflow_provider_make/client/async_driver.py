@@ -113,62 +113,47 @@ class AsyncMakeClient:
     async def _transmit(self, step: Transmit) -> Answer | Failure:
         import httpx
 
-        pool = loop_pool()
         timeout = httpx.Timeout(step.read_timeout(self.settings), connect=self.settings.connect_timeout)
         url = pipeline.build_url(self.settings, step.call)
-        progress = _Progress()
-        remaining = step.deadline - time.monotonic()
+        leased = False  # a client of the pool was leased and given the request
+
+        async def fetch() -> Answer:
+            nonlocal leased
+            async with loop_pool().lease(self.settings.may_use_proxy) as client:
+                leased = True
+                async with client.stream("GET", url, timeout=timeout) as reply:
+                    # The reason phrase as sent, read as latin-1 like the other drivers (httpx's
+                    # own reading drops every non-ASCII byte, which scrubbing cannot know).
+                    reason = bytes(reply.extensions.get("reason_phrase", b"")).decode("latin-1")
+                    answer = Answer(reply.status_code, reason, reply.headers.get("Content-Encoding"))
+                    async for chunk in reply.aiter_raw():
+                        if answer.add(chunk):
+                            break
+                    return answer
+
         try:
-            fetch = _fetch(pool, self.settings.may_use_proxy, url, timeout, progress)
-            return await asyncio.wait_for(fetch, remaining)
+            return await asyncio.wait_for(fetch(), step.deadline - time.monotonic())
         except Exception as exc:  # noqa: BLE001 - any: e.g. httpx.InvalidURL's message quotes the URL
-            return pipeline.failure_of(exc, _cause(exc), written=progress.sending and _may_have_written(exc))
+            return pipeline.failure_of(exc, _cause(exc), written=leased)
         except BaseException as exc:  # noqa: BLE001 - re-raised, without the frames below (URL in locals)
             raise exc.with_traceback(None) from None
         finally:
             url = ""
 
 
-@dataclass
-class _Progress:
-    sending: bool = False  # a client of the pool was leased and given the request
-
-
-async def _fetch(
-    pool: _LoopPool, may_use_proxy: bool, url: str, timeout: httpx.Timeout, progress: _Progress
-) -> Answer:
-    async with pool.lease(may_use_proxy) as client:
-        progress.sending = True
-        async with client.stream("GET", url, timeout=timeout) as reply:
-            # The reason phrase as sent, read as latin-1 like the other drivers (httpx's own
-            # reading drops every non-ASCII byte, which the password's scrubbing cannot know).
-            reason = bytes(reply.extensions.get("reason_phrase", b"")).decode("latin-1")
-            answer = Answer(reply.status_code, reason, reply.headers.get("Content-Encoding"))
-            async for chunk in reply.aiter_raw():
-                if answer.add(chunk):
-                    break
-            return answer
-
-
-def _may_have_written(exc: Exception) -> bool:
-    """False for the httpx errors raised before a request is written: connecting (its TLS
-    handshake included, which httpcore reports as a ``ConnectError``), a proxy's refusal,
-    a pool timeout, a URL it cannot send."""
-    import httpx
-
-    before_writing = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout)
-    return not isinstance(exc, (*before_writing, httpx.UnsupportedProtocol, httpx.InvalidURL))
-
-
 def _cause(exc: Exception) -> Cause:
-    """What an exception says happened (``wait_for``'s timeout: the deadline)."""
+    """What an exception says happened (``wait_for``'s timeout: the deadline). httpx raises the
+    errors of connecting (its TLS handshake included), a proxy's refusal, a pool timeout and a URL
+    it cannot send before writing the request: as a failed connect, they sent nothing."""
     import httpx
 
     if isinstance(exc, asyncio.TimeoutError):
         return Cause.DEADLINE
     if isinstance(exc, httpx.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
-    if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):
+    if isinstance(exc, (httpx.ConnectError, httpx.ProxyError, httpx.PoolTimeout)):
+        return Cause.CONNECT
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return Cause.CONNECT
     if isinstance(exc, httpx.ReadTimeout):
         return Cause.READ_TIMEOUT

@@ -8,7 +8,7 @@ in the query string (spec decision 12).
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+from typing import Any
 
 from airflow_provider_make.client.result_codes import Family, describe
 
@@ -35,8 +35,6 @@ class Action(str, enum.Enum):
 class MakeError(Exception):
     """Base class of everything this package raises about the make API."""
 
-    family: ClassVar[Family] = Family.SERVICE
-
     def __init__(self, message: str, *, result_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -44,7 +42,7 @@ class MakeError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickles with every attribute, whatever the constructor's keyword arguments."""
-        return _rebuild, (type(self), self.message, dict(vars(self)))
+        return rebuild, (type(self), self.message, dict(vars(self)))
 
     def to_event(self) -> dict[str, Any]:
         """A JSON-safe form, for a trigger's event; :func:`error_from_event` rebuilds it."""
@@ -53,8 +51,9 @@ class MakeError(Exception):
         return {"error": name, "message": self.message, **extras}
 
 
-def _rebuild(cls: type[MakeError], message: str, attributes: dict[str, Any]) -> MakeError:
-    """An error of class ``cls`` with these attributes, its constructor not called."""
+def rebuild(cls: type[MakeError], message: str, attributes: dict[str, Any]) -> MakeError:
+    """An error of class ``cls`` with this message and these attributes, its constructor not called
+    (so whatever its keyword arguments: pickling, trigger events, :func:`.to_airflow_exception`)."""
     error = cls.__new__(cls, message)
     error.args = (message,)
     vars(error).update(attributes)
@@ -72,13 +71,9 @@ class MakeApiError(MakeError):
 class MakeAuthError(MakeApiError):
     """101: wrong login or password. Retrying cannot help."""
 
-    family = Family.AUTH
-
 
 class MakeCreditError(MakeApiError):
     """102: not enough credit for this request. Retrying cannot help."""
-
-    family = Family.CREDIT
 
 
 class MakeInvalidArgumentError(MakeApiError):
@@ -87,8 +82,6 @@ class MakeInvalidArgumentError(MakeApiError):
     ``argument`` is in the reader's vocabulary: the hook's parameter for checks made before
     sending (``caller``, ``delay_seconds``), the API's for codes it answered (``to``, ``insec``).
     """
-
-    family = Family.INVALID_ARGUMENT
 
     def __init__(
         self, message: str, *, result_code: int | None = None, request: str = "", argument: str | None = None
@@ -104,19 +97,13 @@ class MakeValidationError(MakeInvalidArgumentError, ValueError):
 class MakeTrackingNotReadyError(MakeApiError):
     """112: the tracking log exists at the earliest 10 seconds after the id was issued."""
 
-    family = Family.TRACKING_NOT_READY
-
 
 class MakeTrackingUnknownError(MakeApiError):
     """110: the tracking id is unknown, or older than one month. Waiting cannot help."""
 
-    family = Family.TRACKING_UNKNOWN
-
 
 class MakeServiceError(MakeApiError):
     """0, 111 or a code the document does not list: a failure on the service's side."""
-
-    family = Family.SERVICE
 
 
 class MakeTransportError(MakeError):
@@ -134,34 +121,24 @@ class MakeTransportError(MakeError):
 class MakeConfigurationError(MakeError):
     """The connection's settings are unusable (no login, an unsafe base URL, ...)."""
 
-    family = Family.CONFIGURATION
-
-
-#: What is done about each failed family of the result-code table (spec decision 11).
-_ACTION_OF_FAMILY = {
-    Family.AUTH: Action.FIX_ACCOUNT,
-    Family.CREDIT: Action.FIX_ACCOUNT,
-    Family.CONFIGURATION: Action.FIX_ACCOUNT,
-    Family.INVALID_ARGUMENT: Action.FIX_REQUEST,
-    Family.TRACKING_NOT_READY: Action.WAIT,
-    Family.TRACKING_UNKNOWN: Action.LOST,
-    Family.SERVICE: Action.RETRY,
-}
-
 
 def action_of(error: BaseException) -> Action:
     """What is done about ``error``: the one place that decides fail, retry, wait or unknown.
 
-    A :class:`MakeTransportError` is ``UNKNOWN`` when the request may have been accepted,
-    else ``RETRY``; any other :class:`MakeError` takes its family's action from the
-    result-code table. Anything else (a bug, a cancellation, an error of the caller's own
-    code) is ``UNKNOWN``: nothing says the request was not sent, so it is never sent again.
+    Anything not a :class:`MakeError` (a bug, a cancellation, the caller's own code) is
+    ``UNKNOWN``: nothing says the request was not sent, so it is never sent again.
     """
     if isinstance(error, MakeTransportError):
         return Action.UNKNOWN if error.may_have_been_accepted else Action.RETRY
-    if isinstance(error, MakeError):
-        return _ACTION_OF_FAMILY[error.family]
-    return Action.UNKNOWN
+    if isinstance(error, (MakeAuthError, MakeCreditError, MakeConfigurationError)):
+        return Action.FIX_ACCOUNT
+    if isinstance(error, MakeInvalidArgumentError):
+        return Action.FIX_REQUEST
+    if isinstance(error, MakeTrackingNotReadyError):
+        return Action.WAIT
+    if isinstance(error, MakeTrackingUnknownError):
+        return Action.LOST
+    return Action.RETRY if isinstance(error, MakeError) else Action.UNKNOWN
 
 
 #: The class raised for each family a failed answer's result code can have.
@@ -192,7 +169,7 @@ def error_from_event(event: dict[str, Any]) -> MakeError:
     attributes.update((name, event[name]) for name in _EXTRAS if name in event)
     if issubclass(cls, MakeTransportError):
         attributes["may_have_been_accepted"] = bool(event.get("may_have_been_accepted"))
-    return _rebuild(cls, message, attributes)
+    return rebuild(cls, message, attributes)
 
 
 def error_for_code(result_code: int, request: str) -> MakeApiError:

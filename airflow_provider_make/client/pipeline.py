@@ -1,14 +1,11 @@
 """The request pipeline's core: everything about one exchange that is not I/O.
 
 The drivers (:mod:`.sync_driver` over ``requests``, :mod:`.async_driver` over ``httpx``, a
-campaign's over ``h11``) run the generator :func:`exchange` with :func:`drive` or
-:func:`adrive`, giving each a ``transmit`` function: the exchange yields a :class:`Transmit`,
-is sent back an :class:`Answer` or a :class:`Failure` (made by :func:`failure_of`), and ends
-with :class:`Done`. All else is here, once: the URL (the only place the password joins the
-query); the pause before a retry and the deadline check after it; whether a failure may have
-reached the server (a failed TLS handshake did not); retries within one total deadline, never
-of a send that may have been accepted (spec decision 13); decoding the body (capped once
-decoded too); error messages scrubbed of every form of the password (spec decision 12).
+campaign's over ``h11``) run :func:`exchange` through :func:`drive` or :func:`adrive` with
+their ``transmit``. All else is here, once: the URL (the only place the password joins the
+query), the pause and deadline around each try, whether a failure may have reached the
+server, retries never of a send that may have been accepted (spec decision 13), the capped
+decoding, messages scrubbed of the password (spec decision 12).
 """
 
 from __future__ import annotations
@@ -39,8 +36,7 @@ _WBITS = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # 47: a gzip or zlib header;
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 #: An answer is a handful of short fields: the cap on the bytes read from the wire, before
-#: decompression, and on the decoded body. Past either, the answer is not the make API's.
-MAX_WIRE_BYTES = 64 * 1024
+#: decompression, and on the decoded body. Past it, the answer is not the make API's.
 MAX_ANSWER_BYTES = 64 * 1024
 #: Web servers refuse request lines past 8 KiB (Apache's default is 8,190 bytes): a longer
 #: URL is refused here, before it leaves, rather than reported as "may have been accepted".
@@ -96,18 +92,14 @@ class Answer:
     body: bytes = b""
 
     def add(self, chunk: bytes) -> bool:
-        """Keep ``chunk`` up to ``MAX_WIRE_BYTES + 1`` bytes in all; True once over (stop reading)."""
-        self.body += chunk[: MAX_WIRE_BYTES + 1 - len(self.body)]
-        return len(self.body) > MAX_WIRE_BYTES
+        """Keep ``chunk`` up to ``MAX_ANSWER_BYTES + 1`` bytes in all; True once over (stop reading)."""
+        self.body += chunk[: MAX_ANSWER_BYTES + 1 - len(self.body)]
+        return len(self.body) > MAX_ANSWER_BYTES
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A transmission that got no whole answer.
-
-    ``written``: whether any of the request may have been written to the connection; a
-    driver says False only when it knows nothing was (then nothing can have been accepted).
-    """
+    """A transmission that got no whole answer; ``written``: False only when surely nothing was."""
 
     cause: Cause
     detail: str = ""  # the library's exception class name: never its message (it quotes the URL)
@@ -117,24 +109,20 @@ class Failure:
 def failure_of(exc: BaseException, cause: Cause, *, written: bool) -> Failure:
     """A driver's exception as a :class:`Failure`, TLS read the same way by every driver.
 
-    ``cause`` is what the driver's library says happened; an ``ssl.SSLError`` beneath
-    ``exc`` (HTTP libraries wrap it in their own classes) makes it TLS too. A TLS failure
-    is a failed handshake when nothing was written yet (retrying is safe), else a broken
-    TLS connection (the request may have been accepted).
+    ``cause`` is what the driver's library says happened: one that never reached the server
+    wrote nothing. An ``ssl.SSLError`` beneath ``exc`` (HTTP libraries wrap it in their own
+    classes) makes it TLS: a failed handshake when nothing was written (retrying is safe),
+    else a broken TLS connection (the request may have been accepted).
     """
-    if cause in (Cause.TLS, Cause.TLS_HANDSHAKE) or _is_tls_failure(exc):
-        cause = Cause.TLS if written else Cause.TLS_HANDSHAKE
-    return Failure(cause, type(exc).__name__, written=written and cause.reached)
-
-
-def _is_tls_failure(exc: BaseException) -> bool:
-    """Whether an ``ssl.SSLError`` is ``exc`` or in its chain of causes."""
     import ssl
 
-    context: BaseException | None = exc
-    while context is not None and not isinstance(context, ssl.SSLError):
-        context = context.__cause__ or context.__context__
-    return context is not None
+    tls: BaseException | None = exc
+    while tls is not None and not isinstance(tls, ssl.SSLError):
+        tls = tls.__cause__ or tls.__context__
+    written = written and cause.reached
+    if cause in (Cause.TLS, Cause.TLS_HANDSHAKE) or tls is not None:
+        cause = Cause.TLS if written else Cause.TLS_HANDSHAKE
+    return Failure(cause, type(exc).__name__, written=written)
 
 
 def drive(call: ApiCall[T], settings: ClientSettings, transmit: Callable[[Transmit], Answer | Failure]) -> T:
@@ -217,8 +205,8 @@ def _fields(call: ApiCall[Any], settings: ClientSettings, outcome: Answer | Fail
         shown = "".join(char for char in shown if char.isprintable())[:60]
         kind = ", a redirect, which is never followed" if 300 <= outcome.status < 400 else ""
         raise _failure(call, settings, f"the API answered HTTP {outcome.status} {shown}".strip() + kind)
-    if len(outcome.body) > MAX_WIRE_BYTES:
-        raise _failure(call, settings, f"the answer is larger than {MAX_WIRE_BYTES} bytes")
+    if len(outcome.body) > MAX_ANSWER_BYTES:
+        raise _failure(call, settings, f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
     body, encoding = outcome.body, (outcome.content_encoding or "").strip().lower()
     if encoding not in ("", "identity"):
         try:  # only what ACCEPT_ENCODING asked for

@@ -55,11 +55,20 @@ _KNOWN_SECRETS: set[str] = set()
 
 class QueryPasswordFilter(logging.Filter):
     """Scrubs the HTTP libraries' log records: urllib3 logs request URLs at DEBUG, httpcore the
-    bytes of status lines and headers, httpx each request at INFO (see :func:`_request_line`)."""
+    bytes of status lines and headers, httpx each request at INFO.
+
+    httpx reads the server's reason phrase as ASCII, dropping every other byte: a non-ASCII
+    password echoed there comes out in a form (``psswrd`` for ``pässwörd``) that no scrubbing
+    can know without erasing innocent text, so its ``HTTP Request:`` line loses the reason
+    phrase, keeping the method, the URL (scrubbed next) and the status code.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "httpx" and str(record.msg).startswith(_HTTPX_REQUEST_LINE):
-            _request_line(record)
+        if record.name == "httpx" and str(record.msg).startswith("HTTP Request:"):
+            args = record.args if isinstance(record.args, tuple) else ()
+            method, url = (str(args[0]), str(args[1])) if len(args) >= 2 else ("", "")
+            status = next((str(arg) for arg in args if isinstance(arg, int)), "")
+            record.msg, record.args = "HTTP Request: %s %s %s", (method, url, status)
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken record is logging's to report, not ours
@@ -68,23 +77,6 @@ class QueryPasswordFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         return True
-
-
-_HTTPX_REQUEST_LINE = "HTTP Request:"
-
-
-def _request_line(record: logging.LogRecord) -> None:
-    """httpx's ``HTTP Request: GET <url> "HTTP/1.1 500 <reason phrase>"`` without the reason phrase.
-
-    httpx reads the server's reason phrase as ASCII, dropping every other byte: a password
-    with non-ASCII characters, echoed there, comes out in a form (``psswrd`` for
-    ``pässwörd``) that no scrubbing can know without also erasing innocent text. The server's
-    words are left out; the method, the URL (scrubbed next) and the status code stay.
-    """
-    args = record.args if isinstance(record.args, tuple) else ()
-    method, url = (str(args[0]), str(args[1])) if len(args) >= 2 else ("", "")
-    status = next((str(arg) for arg in args if isinstance(arg, int)), "")
-    record.msg, record.args = "HTTP Request: %s %s %s", (method, url, status)
 
 
 _FILTER = QueryPasswordFilter()

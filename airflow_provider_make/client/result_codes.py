@@ -21,7 +21,6 @@ class Family(str, enum.Enum):
     TRACKING_NOT_READY = "tracking_not_ready"
     TRACKING_UNKNOWN = "tracking_unknown"
     SERVICE = "service"
-    CONFIGURATION = "configuration"  # the connection's settings: no result code
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,11 @@ def _is_loopback(host: str) -> bool:
     return False
 
 
-def normalise_base_url(raw: str | None) -> str:
-    """The API's base URL, ending in '/' (empty: ``https://makesms.fr/``; a bare host gets ``https://``).
-    Plain ``http://`` only for a loopback host (the sandbox): the password travels in the query
-    string and must not cross a network in clear (spec decision 12)."""
+def normalise_base_url(raw: str | None, port: int | None = None) -> str:
+    """The API's base URL, ending in '/' (empty: ``https://makesms.fr/``; a bare host gets ``https://``;
+    ``port`` goes after the host unless it has one). Plain ``http://`` only for a loopback host (the
+    sandbox): the password travels in the query string and must not cross a network in clear (spec
+    decision 12)."""
     text = (raw or "").strip()
     if not text:
         return DEFAULT_BASE_URL
@@ -59,6 +60,8 @@ def normalise_base_url(raw: str | None) -> str:
             f"the base URL uses plain http:// for {parts.hostname}: the password travels in the "
             "query string, so http:// is allowed only for a loopback address (the sandbox); use https://"
         )
+    if port and parts.port is None:
+        text = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
     return text if text.endswith("/") else text + "/"
 
 
@@ -141,7 +144,7 @@ class ClientSettings:
         return cls(
             login=(login or "").strip(),
             password=password or "",
-            base_url=with_port((host or "").strip(), port) or DEFAULT_BASE_URL,
+            base_url=normalise_base_url(host, port),
             connect_timeout=values.get("connect_timeout", timeout),
             read_timeout=values.get("read_timeout", timeout),
             total_timeout=values.get("total_timeout"),
@@ -185,12 +188,3 @@ def _json_object(name: str, raw: object) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
         raise MakeConfigurationError(f"the connection's {name} must be a JSON object, got {shown(raw)}")
     return raw
-
-
-def with_port(base_url: str, port: int | None) -> str:
-    """``base_url`` with ``port`` put after the host (not after the path), unless it has one."""
-    if not port or not base_url:
-        return base_url
-    text = base_url if "://" in base_url else "https://" + base_url
-    parts = urlsplit(text)
-    return text if parts.port is not None else urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))

@@ -12,6 +12,7 @@ at once; the connection classes below tell it the socket when they open or send 
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import threading
 import time
@@ -50,18 +51,15 @@ class _Watch:
 class _Watchdog:
     """One daemon thread for the process: shuts the socket of any exchange past its deadline.
 
-    It looks every :attr:`TICK` seconds while exchanges run, and sleeps when none has for
-    a while, so a call costs a set insertion and removal, not a thread wake-up.
+    It sleeps until the earliest deadline it watches; an exchange wakes it only when its
+    deadline comes sooner, so a call costs a set insertion and removal, not a thread wake-up.
     """
-
-    TICK = 0.05
-    IDLE_BEFORE_SLEEP = 5.0
 
     def __init__(self) -> None:
         self._watches: set[_Watch] = set()
-        self._watches_changed = threading.Condition()  # guards _watches; wakes a sleeping thread
+        self._watches_changed = threading.Condition()  # guards _watches and _wakes_at
+        self._wakes_at = math.inf
         self._thread: threading.Thread | None = None
-        self._sleeping = False
         self.current = threading.local()
 
     def watch(self, deadline: float) -> _Watch:
@@ -73,7 +71,7 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="make-deadlines", daemon=True)
                 self._thread.start()
-            elif self._sleeping:
+            elif deadline < self._wakes_at:
                 self._watches_changed.notify()
         return watch
 
@@ -94,19 +92,16 @@ class _Watchdog:
                     _shut(sock)
 
     def _run(self) -> None:
-        idle_since = time.monotonic()
-        while True:
-            with self._watches_changed:
+        with self._watches_changed:
+            while True:
                 now = time.monotonic()
-                if self._watches:
-                    idle_since = now
                 for watch in self._watches:
                     if watch.deadline <= now and not watch.fired:
                         watch.fired = True
                         if watch.sock is not None:
                             _shut(watch.sock)
-                self._sleeping = now - idle_since > self.IDLE_BEFORE_SLEEP
-                self._watches_changed.wait(None if self._sleeping else self.TICK)
+                self._wakes_at = min((w.deadline for w in self._watches if not w.fired), default=math.inf)
+                self._watches_changed.wait(None if self._wakes_at == math.inf else self._wakes_at - now)
 
 
 def _shut(sock: socket.socket) -> None:

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, get_args
 from urllib.parse import unquote_plus
 
 from airflow_provider_make.client.answers import Fields, integer_field, malformed, raise_for_failure
-from airflow_provider_make.client.errors import Action, MakeError, action_of
 from airflow_provider_make.client.kinds import RequestKind
 
 
@@ -133,8 +132,9 @@ AnyTracking = _VoiceTracking | SmsTracking | SmsPlusTracking
 _CLASSES: dict[str, type[AnyTracking]] = {cls.kind: cls for cls in get_args(AnyTracking)}
 
 
-def is_done(tracking: Tracking, *, wait_for_follow_up: bool = False) -> bool:
-    """``is_finished``, and for makeSms+ optionally the follow-up SMS too (spec decision 8)."""
+def wait_is_over(tracking: Tracking, *, wait_for_follow_up: bool = False) -> bool:
+    """Whether a wait for this request ends: it is finished (spec decision 8) and, for a makeSms+
+    when ``wait_for_follow_up``, its follow-up SMS was sent too."""
     if wait_for_follow_up and isinstance(tracking, SmsPlusTracking):
         return tracking.follow_up_sent_at is not None
     return tracking.is_finished
@@ -167,25 +167,3 @@ def parse_tracking(tracking_id: str, raw: Fields) -> AnyTracking:
         raise malformed("tracking", f"it is the log of another id than {tracking_id}", False)
     cls = _CLASSES[make]
     return cls(**{item.name: _value(raw, item) for item in fields(cls)})
-
-
-@dataclass(frozen=True)
-class TrackingPoll:
-    """One look at a tracking log while waiting: the log once finished, or why not yet."""
-
-    finished: AnyTracking | None
-    problem: str = ""  # a failure worth waiting through (the last one is named on timeout)
-
-    @classmethod
-    def of(cls, tracking: AnyTracking, *, wait_for_follow_up: bool) -> TrackingPoll:
-        return cls(tracking if is_done(tracking, wait_for_follow_up=wait_for_follow_up) else None)
-
-    @classmethod
-    def of_error(cls, error: MakeError) -> TrackingPoll:
-        """The look at a failed read (spec decision 9): "too early" (112) is not finished yet, the
-        normal start of every wait; a failure worth retrying (0, 111, a dropped connection) is a
-        read, safe to repeat; any other (an unknown id, 110) is raised."""
-        action = action_of(error)
-        if action not in (Action.WAIT, Action.RETRY):
-            raise error
-        return cls(None, str(error) if action is Action.RETRY else "")

@@ -10,6 +10,7 @@ import ast
 import contextlib
 import itertools
 import json
+import math
 import re
 import reprlib
 from collections.abc import Iterable, Sequence
@@ -80,6 +81,18 @@ def _whole_number(argument: str, value: object, low: int, high: int, unit: str) 
     if not low <= value <= high:
         raise refusal(argument, f"must be from {low} to {high} {unit}, got {shown(value)}")
     return value
+
+
+def credit_amount(value: object, argument: str) -> int | None:
+    """A number of credits to compare the account's balance with (whole, 0 or more); None: none."""
+    return None if value is None else _whole_number(argument, value, 0, 10**15, "credits")
+
+
+def positive_seconds(value: object, argument: str) -> float:
+    """A duration a task waits (``poll_interval``, ``timeout``): a number of seconds above 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise refusal(argument, f"must be a positive number of seconds, got {shown(value)}")
+    return float(value)
 
 
 def flag(value: object, argument: str) -> bool:
@@ -327,19 +340,31 @@ def national_number(value: object, argument: str, prefix: str) -> str:
     return str(pn.national_significant_number(number))
 
 
-def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
-    result = []
-    for index, pair in enumerate(_bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")):
+def ring_plus_pair_list(pairs: object) -> list[Sequence[Any]]:
+    """makeRing+'s ``pairs``: 2 to 10 ``(caller, callee)`` pairs, their numbers not checked yet."""
+    items = _bounded_list("pairs", pairs, 2, 10, "(caller, callee) pairs", "makeRing+")
+    for index, pair in enumerate(items):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise refusal(f"pairs[{index}]", f"expected a (caller, callee) pair, got {shown(pair)}")
+    return items
+
+
+def ring_plus_pairs(pairs: object, default_region: str | None = None) -> list[tuple[str, str]]:
+    result = []
+    for index, pair in enumerate(ring_plus_pair_list(pairs)):
         caller = international_number(pair[0], f"pairs[{index}] caller", default_region)
         result.append((caller, international_number(pair[1], f"pairs[{index}] callee", default_region)))
     return result
 
 
+def ringun_callee_list(callees: object) -> list[Any]:
+    """makeRingun's ``callees``: 1 to 100 of them, their numbers not checked yet."""
+    return _bounded_list("callees", callees, 1, 100, "callees", "makeRingun")
+
+
 def ringun_callees(callees: object, prefix: str) -> list[str]:
     result: list[str] = []
-    for index, callee in enumerate(_bounded_list("callees", callees, 1, 100, "callees", "makeRingun")):
+    for index, callee in enumerate(ringun_callee_list(callees)):
         number = national_number(callee, f"callees[{index}]", prefix)
         if number in result:
             raise refusal(

@@ -1,6 +1,7 @@
 """MakeHook: the make API for Airflow, on top of the Airflow-free client layer (``client/``).
 
-Every request method is one line over :meth:`MakeHook.run` or :meth:`MakeHook.arun`; errors
+Every request method hands its arguments by name to its builder in ``client/calls.py``
+through :meth:`MakeHook.run`; a tracking read that waits goes through :mod:`.waiting`. Errors
 come out as Airflow exceptions (:mod:`airflow_provider_make.exceptions`).
 """
 
@@ -14,11 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseHook
 
 from airflow_provider_make.client import calls
+from airflow_provider_make.client import validation as check
 from airflow_provider_make.client.errors import MakeError
 from airflow_provider_make.client.redaction import secret_forms
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.client.sync_driver import MakeClient
-from airflow_provider_make.client.tracking import TrackingPoll
 from airflow_provider_make.exceptions import to_airflow_exception
 
 if TYPE_CHECKING:
@@ -38,11 +39,6 @@ def airflow_errors() -> Iterator[None]:
         yield
     except MakeError as error:
         raise to_airflow_exception(error) from None
-
-
-def _arguments(scope: dict[str, Any]) -> dict[str, Any]:
-    """A method's arguments by name, from its ``locals()`` taken first thing."""
-    return {name: value for name, value in scope.items() if name != "self"}
 
 
 def settings_from_connection(conn: Connection) -> ClientSettings:
@@ -142,26 +138,27 @@ class MakeHook(BaseHook):
             return await AsyncMakeClient(settings).request(build(**arguments, region=settings.default_region))
 
     # ------------------------------------------------------------------ sends
-    # Each method's arguments are its builder's (client/calls.py): ``_arguments(locals())``
-    # hands them over by name, so they are written once here, in the signature.
+    # Each method hands its arguments by name to its builder (client/calls.py), which checks them.
 
     def ring(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeRing: make ``callee``'s phone ring, showing ``caller``."""
-        return self.run(calls.ring, **_arguments(locals()))
+        return self.run(calls.ring, caller=caller, callee=callee, delay_seconds=delay_seconds)
 
     def ring_plus(self, pairs: Iterable[Sequence[str]], *, delay_seconds: int | None = None) -> SendResult:
         """makeRing+: 2 to 10 ``(caller, callee)`` makeRings in one request."""
-        return self.run(calls.ring_plus, **_arguments(locals()))
+        return self.run(calls.ring_plus, pairs=pairs, delay_seconds=delay_seconds)
 
     def ringun(
         self, prefix: str, caller: str, callees: Iterable[str], *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeRingun: ring 1 to 100 national numbers of country ``prefix`` from ``caller``."""
-        return self.run(calls.ringun, **_arguments(locals()))
+        return self.run(
+            calls.ringun, prefix=prefix, caller=caller, callees=callees, delay_seconds=delay_seconds
+        )
 
     def call(self, caller: str, callee: str, *, delay_seconds: int | None = None) -> SendResult:
         """makeCall: ring ``callee``, then bridge ``caller`` in once the callee answers."""
-        return self.run(calls.call, **_arguments(locals()))
+        return self.run(calls.call, caller=caller, callee=callee, delay_seconds=delay_seconds)
 
     def call_plus(
         self,
@@ -173,13 +170,26 @@ class MakeHook(BaseHook):
         delay_seconds: int | None = None,
     ) -> SendResult:
         """makeCall+: a recorded makeCall; ``recording_notice=True`` is the caller's commitment."""
-        return self.run(calls.call_plus, **_arguments(locals()))
+        return self.run(
+            calls.call_plus,
+            caller=caller,
+            callee=callee,
+            max_duration_minutes=max_duration_minutes,
+            recording_notice=recording_notice,
+            delay_seconds=delay_seconds,
+        )
 
     def sms(
         self, sender: str, recipient: str, catalog_code: str | int, *, delay_seconds: int | None = None
     ) -> SendResult:
         """makeSms: send the message ``catalog_code`` of the account's SMS catalog."""
-        return self.run(calls.sms, **_arguments(locals()))
+        return self.run(
+            calls.sms,
+            sender=sender,
+            recipient=recipient,
+            catalog_code=catalog_code,
+            delay_seconds=delay_seconds,
+        )
 
     def sms_plus(
         self,
@@ -191,7 +201,14 @@ class MakeHook(BaseHook):
         transliterate: bool = False,
     ) -> SendResult:
         """makeSms+: send ``message`` (GSM 03.38 basic alphabet; ``transliterate`` for French accents)."""
-        return self.run(calls.sms_plus, **_arguments(locals()))
+        return self.run(
+            calls.sms_plus,
+            sender=sender,
+            recipient=recipient,
+            message=message,
+            delay_seconds=delay_seconds,
+            transliterate=transliterate,
+        )
 
     # ------------------------------------------------------------------ reads
 
@@ -203,30 +220,27 @@ class MakeHook(BaseHook):
         """:meth:`get_tracking` for the event loop."""
         return await self.arun(calls.tracking, tracking_id=tracking_id)
 
-    def look_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
-        """One look while waiting: the log once finished (spec decision 8), or why not yet (110 raises)."""
-        try:
-            return TrackingPoll.of(self.get_tracking(tracking_id), wait_for_follow_up=wait_for_follow_up)
-        except MakeError as error:
-            return TrackingPoll.of_error(error)
-
-    async def alook_at_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> TrackingPoll:
-        """:meth:`look_at_tracking` for the event loop."""
-        try:
-            tracking = await self.aget_tracking(tracking_id)
-        except MakeError as error:
-            return TrackingPoll.of_error(error)
-        return TrackingPoll.of(tracking, wait_for_follow_up=wait_for_follow_up)
-
     def poll_tracking(self, tracking_id: str, *, wait_for_follow_up: bool = False) -> AnyTracking | None:
-        """The tracking log once the request is finished (spec decision 8), else None."""
-        return self.look_at_tracking(tracking_id, wait_for_follow_up=wait_for_follow_up).finished
+        """One look, the way every wait looks (:mod:`~airflow_provider_make.waiting`): the tracking
+        log once the request is finished (spec decision 8), else None, also while the log is not
+        there yet (112) or after a failure worth looking again through (logged); 110 raises."""
+        from airflow_provider_make.waiting import wait_for_trackings_blocking
 
-    async def apoll_tracking(
-        self, tracking_id: str, *, wait_for_follow_up: bool = False
-    ) -> AnyTracking | None:
-        """:meth:`poll_tracking` for the event loop."""
-        return (await self.alook_at_tracking(tracking_id, wait_for_follow_up=wait_for_follow_up)).finished
+        with airflow_errors():
+            check.flag(wait_for_follow_up, "wait_for_follow_up")
+            check.tracking_id(tracking_id)
+            waited = wait_for_trackings_blocking(
+                self.settings,
+                [tracking_id],
+                deadline=0,
+                poll_interval=0,
+                wait_for_follow_up=wait_for_follow_up,
+            )
+            if (error := waited.lost.get(tracking_id)) is not None:
+                raise error
+        if problem := waited.not_finished.get(tracking_id):
+            self.log.warning("Looking at the tracking log of %s failed: %s", tracking_id, problem)
+        return waited.finished.get(tracking_id)
 
     def get_credits(self) -> int:
         """The account's balance, as an int (0 also for wrong credentials: see test_connection)."""
@@ -234,7 +248,7 @@ class MakeHook(BaseHook):
 
     def tracking_url(self, tracking_id: str) -> str:
         """The URL of a request's tracking log; it needs no password, so it can be shown."""
-        call = calls.tracking(tracking_id=tracking_id)
+        call = self.build(calls.tracking, tracking_id=tracking_id)
         path = self.settings.path_for(call.endpoint, call.default_path)
         return f"{self.settings.base_url}{path}?{call.query_string}"
 

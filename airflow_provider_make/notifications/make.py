@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_make.hooks.lazy import UsesMakeHook
+from airflow_provider_make.tasks import UsesMakeHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -49,28 +49,37 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
         self.transliterate = transliterate
 
     @contextlib.contextmanager
-    def _sending(self) -> Iterator[dict[str, Any]]:
-        """The builder's arguments; a failure is logged (Airflow would swallow it), then raised."""
+    def _failure_logged(self) -> Iterator[None]:
+        """A failure is logged (Airflow would swallow it), then raised."""
         from airflow_provider_make.client.errors import MakeError
 
         try:
-            yield {name: getattr(self, name) for name in ("sender", "recipient", "message", "transliterate")}
+            yield
         except MakeError as error:
             self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
             raise
 
     def notify(self, context: Context) -> None:
         """Send the SMS (synchronously)."""
-        with self._sending() as arguments:
-            self.log.info("MakeSmsNotifier: %s", self.hook.sms_plus(**arguments).summary())
+        with self._failure_logged():
+            result = self.hook.sms_plus(
+                self.sender, self.recipient, self.message, transliterate=self.transliterate
+            )
+        self.log.info("MakeSmsNotifier: %s", result.summary())
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""
         from airflow_provider_make.client import calls
 
-        with self._sending() as arguments:
-            result = await self.hook.arun(calls.sms_plus, **arguments)
-            self.log.info("MakeSmsNotifier: %s", result.summary())
+        with self._failure_logged():
+            result = await self.hook.arun(
+                calls.sms_plus,
+                sender=self.sender,
+                recipient=self.recipient,
+                message=self.message,
+                transliterate=self.transliterate,
+            )
+        self.log.info("MakeSmsNotifier: %s", result.summary())
 
 
 send_make_sms_notification = MakeSmsNotifier

@@ -8,6 +8,7 @@ campaign machinery, the hook, the HTTP libraries and ``phonenumbers`` load when 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -16,8 +17,13 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_make.campaign.options import Options, check
-from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
-from airflow_provider_make.literals import is_literal
+from airflow_provider_make.tasks import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    UsesMakeHook,
+    check_if_literal,
+    deferrable_or_default,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,8 +40,13 @@ RESULTS_XCOM_KEY = "make_campaign_results"
 SUMMARY_XCOM_KEY = "make_campaign_summary"
 #: The most rows a failure message or a warning lists.
 LISTED = 20
-DEFAULT_POLL_INTERVAL = 10.0
-DEFAULT_TIMEOUT = 60 * 60.0
+
+
+def recipients_list(text: str) -> Sequence[Any]:
+    """``recipients`` given as text, parsed (rows load only for this: a literal list needs no parse)."""
+    from airflow_provider_make.campaign.rows import parse_recipients
+
+    return parse_recipients(text)
 
 
 def page_key(number: int) -> str:
@@ -126,12 +137,9 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         self.deferrable = deferrable_or_default(deferrable)
         # Checked now when given literally (a DAG import error), else when the task runs.
         for argument, value in self.option_values().items():
-            if is_literal(value):
-                check(argument, value)
-        if isinstance(recipients, str) and is_literal(recipients):
-            from airflow_provider_make.campaign.rows import parse_recipients
-
-            parse_recipients(recipients)
+            check_if_literal(functools.partial(check, argument), value)
+        if isinstance(recipients, str):
+            check_if_literal(recipients_list, recipients)
 
     def option_values(self) -> dict[str, Any]:
         return {

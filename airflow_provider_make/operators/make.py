@@ -1,7 +1,10 @@
 """One operator per make request, safe to retry, optionally waiting for the request to finish.
 
 Cheap to import (Airflow parses DAG files constantly): the hook, HTTP and ``phonenumbers``
-load when a task runs, and every argument is checked then, before any request leaves.
+load when a task runs, and every argument is checked then, before any request leaves. An
+argument given literally that needs no ``phonenumbers`` (a delay, a duration, a flag, the
+shape of a list) is also checked in the constructor, by the same check: a mistake shows as
+a DAG import error.
 
 Side effects happen once (spec decision 13: the API has no idempotency key): the checked
 request's intent is kept durably (:mod:`~airflow_provider_make.durable`), then it is sent,
@@ -23,8 +26,15 @@ from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_make import xcom_keys
 from airflow_provider_make.compat import AirflowException, AirflowFailException
-from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
+from airflow_provider_make.tasks import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    UsesMakeHook,
+    check_if_literal,
+    checked,
+    deferrable_or_default,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,11 +52,13 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         killed worker), send it again, a duplicate rather than a miss (default: fail, saying why).
     :param delay_seconds: seconds between the API receiving the request and acting on it
         (0 to 7200); None uses the delay saved on the account's settings page.
+    :param dry_run: check and build the request, read the balance and compare it with
+        ``cost_per_request`` when given, but send nothing; return ``{"would_send": True, ...}``.
+        Fails when the balance cannot pay the request (or is 0, when the cost is unknown).
+    :param cost_per_request: the credits the request costs, for ``dry_run`` (the API publishes
+        no price; its answers tell what each request cost).
     """
 
-    #: The request's builder in client/calls.py; its arguments are read from the attributes
-    #: of the same names (so a subclass may template more fields).
-    builder: str
     template_fields: Sequence[str] = ("delay_seconds", "make_conn_id")
     operator_extra_links: tuple[BaseOperatorLink, ...] = (MakeTrackingLink(),)
     ui_color = "#e8f4fd"
@@ -57,15 +69,29 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         make_conn_id: str = "make_default",
         delay_seconds: int | str | None = None,
         resend_unknown: bool = False,
+        dry_run: bool = False,
+        cost_per_request: int | None = None,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.make_conn_id = make_conn_id
         self.delay_seconds: Any = delay_seconds  # Any: a rendered template may be a string
         self.resend_unknown = resend_unknown
+        self.is_dry_run = dry_run  # BaseOperator.dry_run is a method
+        self.cost_per_request = cost_per_request
         # Known once the API accepts the request; the extra links read them (links/make.py).
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
+        check_if_literal(check.delay_seconds, delay_seconds)
+        check_if_literal(lambda value: check.flag(value, "resend_unknown"), resend_unknown)
+        check_if_literal(lambda value: check.flag(value, "dry_run"), dry_run)
+        check_if_literal(lambda value: check.credit_amount(value, "cost_per_request"), cost_per_request)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        """This task's API call, checked and built by the hook (each class passes its own arguments)."""
+        raise NotImplementedError
 
     def fingerprint(self) -> str:
         """What this task asks for (its class and rendered arguments), to match an earlier try's request."""
@@ -77,6 +103,8 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         from airflow_provider_make.client.kinds import RequestKind  # the client loads when a task runs
         from airflow_provider_make.durable import DurableState
 
+        if self.is_dry_run:
+            return self.rehearse()
         durable = DurableState(context)
         earlier = durable.get(xcom_keys.STATE_REQUEST)
         earlier = earlier if isinstance(earlier, dict) else {}
@@ -111,14 +139,11 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
         """Check, keep the intent, send, keep the answer. Only a refusal before the request left
         forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
-        import inspect
+        from airflow_provider_make.campaign.costs import remember_cost
+        from airflow_provider_make.client.errors import Action, MakeError, action_of
+        from airflow_provider_make.client.kinds import RequestKind
 
-        from airflow_provider_make.client import calls
-        from airflow_provider_make.client.errors import MakeError, MakeTransportError
-
-        builder = getattr(calls, self.builder)
-        names = [name for name in inspect.signature(builder).parameters if name != "region"]
-        call: ApiCall[SendResult] = self.hook.build(builder, **{name: getattr(self, name) for name in names})
+        call = self.api_call()
         try:
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": now})
@@ -129,7 +154,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         try:
             result = self.hook.send(call)
         except MakeError as error:
-            if not (isinstance(error, MakeTransportError) and error.may_have_been_accepted):
+            if action_of(error) is not Action.UNKNOWN:  # refused, or never reached the API
                 durable.delete(xcom_keys.STATE_REQUEST)
             raise
         self.log.info(result.summary())
@@ -141,7 +166,35 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
                 f"{result.summary()}, but keeping that in the {durable.backend} failed ({error}); the task "
                 "is not retried, so the request is not sent twice"
             ) from None
+        if result.kind is RequestKind.SMS_PLUS:  # for dry runs to come (campaign/costs.py)
+            remember_cost(self.hook.settings.login, result.cost)
         return request
+
+    def rehearse(self) -> dict[str, Any]:
+        """``dry_run``: the request checked and built, the balance read and compared, nothing sent.
+        The cost is ``cost_per_request``, else for a makeSms+ the last one charged to the account."""
+        from airflow_provider_make.campaign.costs import last_cost
+        from airflow_provider_make.client import validation as check
+        from airflow_provider_make.client.kinds import RequestKind
+
+        call = self.api_call()
+        cost = checked(lambda value: check.credit_amount(value, "cost_per_request"), self.cost_per_request)
+        if cost is None and call.endpoint == RequestKind.SMS_PLUS.endpoint:
+            cost = last_cost(self.hook.settings.login)
+        credits = self.hook.get_credits()
+        rehearsal = {"would_send": True, "request": call.label, "query": call.query_string}
+        rehearsal |= {"cost": cost, "credits": credits}
+        self.log.info("Dry run: %s would be sent (%s); nothing was sent", call.label, call.query_string)
+        if cost is None and credits == 0:
+            raise AirflowFailException(
+                f"dry run: the make account has 0 credits, and the API also answers 0 for a wrong e-mail "
+                f"or password; {call.label} would be refused (its cost is unknown: set cost_per_request)"
+            )
+        if cost is not None and credits < cost:
+            raise AirflowFailException(
+                f"dry run: the make account has {credits} credits, less than the {cost} {call.label} costs"
+            )
+        return rehearsal
 
 
 class BaseMakeWaitingOperator(BaseMakeSendOperator):
@@ -160,23 +213,26 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         self,
         *,
         wait_for_completion: bool = False,
-        poll_interval: float = 10.0,
-        timeout: float = 60 * 60.0,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
         deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
-        for name, seconds in (("poll_interval", poll_interval), ("timeout", timeout)):
-            if seconds <= 0:
-                raise ValueError(f"{name} must be a positive number of seconds, got {seconds!r}")
         self.wait_for_completion = wait_for_completion
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.deferrable = deferrable_or_default(deferrable)
+        check_if_literal(lambda value: check.flag(value, "wait_for_completion"), wait_for_completion)
+        check_if_literal(lambda value: check.positive_seconds(value, "poll_interval"), poll_interval)
+        check_if_literal(lambda value: check.positive_seconds(value, "timeout"), timeout)
+        check_if_literal(lambda value: check.flag(value, "deferrable"), self.deferrable)
 
     def execute(self, context: Context) -> dict[str, Any]:
         request = super().execute(context)
-        if not self.wait_for_completion:
+        if self.is_dry_run or not self.wait_for_completion:
             return request
         if self.deferrable:
             from airflow_provider_make.triggers.make import MakeTrackingTrigger
@@ -184,27 +240,24 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
             end_time = time.time() + self.timeout
             args = (request["id"], self.make_conn_id, end_time, self.poll_interval, self.wait_for_follow_up)
             MakeTrackingTrigger(*args).defer_task(self)
-        return self.completed(context, request, self.wait_here(request["id"]))
+        return self.with_tracking(context, request, self.wait_in_worker(request["id"]))
 
-    def wait_here(self, tracking_id: str) -> dict[str, Any]:
-        started = time.monotonic()
-        last_problem = ""
-        while True:
-            look = self.hook.look_at_tracking(tracking_id, wait_for_follow_up=self.wait_for_follow_up)
-            if look.finished is not None:
-                return look.finished.to_dict()
-            last_problem = look.problem or last_problem
-            if (waited := time.monotonic() - started) >= self.timeout:
-                problem = f" (last problem: {last_problem})" if last_problem else ""
-                raise AirflowException(
-                    f"request {tracking_id} was still not finished after waiting {waited:.0f} s{problem}; a "
-                    "retry of this task waits for the same request again, it does not send a new one"
-                )
-            wait = min(self.poll_interval, self.timeout - waited)
-            log = self.log.warning if look.problem else self.log.info
-            problem = f": {look.problem}" if look.problem else ""
-            log("Request %s is not finished yet%s; looking again in %.0f s", tracking_id, problem, wait)
-            time.sleep(wait)
+    def wait_in_worker(self, tracking_id: str) -> dict[str, Any]:
+        """Wait for the request the one way every wait does (:mod:`~airflow_provider_make.waiting`),
+        ending as the trigger's event would (a timeout may be retried: the retry waits again)."""
+        from airflow_provider_make.triggers.make import event_of, tracking_from_event
+        from airflow_provider_make.waiting import wait_for_trackings_blocking
+
+        started = time.time()
+        waited = wait_for_trackings_blocking(
+            self.hook.settings,
+            [tracking_id],
+            deadline=started + self.timeout,
+            poll_interval=self.poll_interval,
+            wait_for_follow_up=self.wait_for_follow_up,
+            log=self.log,
+        )
+        return tracking_from_event(event_of(waited, tracking_id, time.time() - started))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired (only ``event`` is relied on, as ``airflow dags test`` passes)."""
@@ -215,11 +268,12 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
         pulled = ti.xcom_pull(task_ids=self.task_id, key=xcom_keys.REQUEST, map_indexes=ti.map_index)
         request = dict(pulled or {"id": tracking.get("id"), "kind": tracking.get("kind")})
         self.make_tracking_id = request["id"]
-        return self.completed(context, request, tracking)
+        return self.with_tracking(context, request, tracking)
 
-    def completed(
+    def with_tracking(
         self, context: Context, request: dict[str, Any], tracking: dict[str, Any]
     ) -> dict[str, Any]:
+        """The task's result once the request is finished: the request and its ``tracking``."""
         from airflow_provider_make.client.kinds import RequestKind
 
         self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
@@ -245,7 +299,12 @@ class MakeRingOperator(_CallerCalleeOperator):
     :param callee: the number that rings.
     """
 
-    builder = "ring"
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.ring, caller=self.caller, callee=self.callee, delay_seconds=self.delay_seconds
+        )
 
 
 class MakeRingPlusOperator(BaseMakeSendOperator):
@@ -254,12 +313,20 @@ class MakeRingPlusOperator(BaseMakeSendOperator):
     :param pairs: ``[(caller, callee), ...]``, 2 to 10 of them.
     """
 
-    builder = "ring_plus"
     template_fields: Sequence[str] = ("pairs", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, pairs: Sequence[Sequence[str]], **kwargs: Any) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.pairs = pairs
+        if isinstance(pairs, (str, list, tuple)):  # never an iterator: reading it would empty it
+            check_if_literal(check.ring_plus_pair_list, pairs)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(calls.ring_plus, pairs=self.pairs, delay_seconds=self.delay_seconds)
 
 
 class MakeRingunOperator(BaseMakeSendOperator):
@@ -270,14 +337,28 @@ class MakeRingunOperator(BaseMakeSendOperator):
     :param callees: 1 to 100 national numbers.
     """
 
-    builder = "ringun"
     template_fields: Sequence[str] = ("prefix", "caller", "callees", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, prefix: str, caller: str, callees: Sequence[str], **kwargs: Any) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.prefix = prefix
         self.caller = caller
         self.callees = callees
+        if isinstance(callees, (str, list, tuple)):  # never an iterator: reading it would empty it
+            check_if_literal(check.ringun_callee_list, callees)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.ringun,
+            prefix=self.prefix,
+            caller=self.caller,
+            callees=self.callees,
+            delay_seconds=self.delay_seconds,
+        )
 
 
 class MakeCallOperator(_CallerCalleeOperator):
@@ -287,7 +368,12 @@ class MakeCallOperator(_CallerCalleeOperator):
     :param callee: the number rung first.
     """
 
-    builder = "call"
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.call, caller=self.caller, callee=self.callee, delay_seconds=self.delay_seconds
+        )
 
 
 class MakeCallPlusOperator(_CallerCalleeOperator):
@@ -300,14 +386,29 @@ class MakeCallPlusOperator(_CallerCalleeOperator):
         the call is recorded (the API's ``engage=1``).
     """
 
-    builder = "call_plus"
     template_fields: Sequence[str] = (*_CallerCalleeOperator.template_fields, "max_duration_minutes")
     operator_extra_links = (MakeTrackingLink(), MakeCallRecordingLink())
 
     def __init__(self, *, max_duration_minutes: int | str, recording_notice: bool, **kwargs: Any) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.max_duration_minutes: Any = max_duration_minutes
         self.recording_notice = recording_notice
+        check_if_literal(check.duration_minutes, max_duration_minutes)
+        check_if_literal(check.recording_notice, recording_notice)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.call_plus,
+            caller=self.caller,
+            callee=self.callee,
+            max_duration_minutes=self.max_duration_minutes,
+            recording_notice=self.recording_notice,
+            delay_seconds=self.delay_seconds,
+        )
 
 
 class MakeSmsOperator(BaseMakeWaitingOperator):
@@ -318,14 +419,27 @@ class MakeSmsOperator(BaseMakeWaitingOperator):
     :param catalog_code: the code of the message in the catalog (``"123"``).
     """
 
-    builder = "sms"
     template_fields: Sequence[str] = ("sender", "recipient", "catalog_code", "delay_seconds", "make_conn_id")
 
     def __init__(self, *, sender: str, recipient: str, catalog_code: str | int, **kwargs: Any) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.sender = sender
         self.recipient = recipient
         self.catalog_code = catalog_code
+        check_if_literal(check.catalog_code, catalog_code)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.sms,
+            sender=self.sender,
+            recipient=self.recipient,
+            catalog_code=self.catalog_code,
+            delay_seconds=self.delay_seconds,
+        )
 
 
 class MakeSmsPlusOperator(BaseMakeWaitingOperator):
@@ -341,7 +455,6 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         (``x_date_executed``).
     """
 
-    builder = "sms_plus"
     template_fields: Sequence[str] = ("sender", "recipient", "message", "delay_seconds", "make_conn_id")
 
     def __init__(
@@ -354,12 +467,29 @@ class MakeSmsPlusOperator(BaseMakeWaitingOperator):
         wait_for_follow_up: bool = False,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(**kwargs)
         self.sender = sender
         self.recipient = recipient
         self.message = message
         self.transliterate = transliterate
         self.wait_for_follow_up = wait_for_follow_up
+        check_if_literal(lambda value: check.flag(value, "transliterate"), transliterate)
+        check_if_literal(lambda value: check.flag(value, "wait_for_follow_up"), wait_for_follow_up)
+        check_if_literal(lambda value: check.sms_text(value, allow_transliteration=transliterate), message)
+
+    def api_call(self) -> ApiCall[SendResult]:
+        from airflow_provider_make.client import calls
+
+        return self.hook.build(
+            calls.sms_plus,
+            sender=self.sender,
+            recipient=self.recipient,
+            message=self.message,
+            delay_seconds=self.delay_seconds,
+            transliterate=self.transliterate,
+        )
 
 
 class MakeCreditsOperator(UsesMakeHook, BaseOperator):
@@ -375,15 +505,17 @@ class MakeCreditsOperator(UsesMakeHook, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.make_conn_id = make_conn_id
-        self.min_credits = min_credits
+        self.min_credits: Any = min_credits  # Any: a rendered template is a string
+        check_if_literal(self.checked_minimum, min_credits)
+
+    @staticmethod
+    def checked_minimum(value: object) -> int | None:
+        from airflow_provider_make.client import validation as check
+
+        return check.credit_amount(value, "min_credits")
 
     def execute(self, context: Context) -> int:
-        try:
-            minimum = None if self.min_credits is None else int(self.min_credits)
-        except (TypeError, ValueError):
-            raise AirflowFailException(
-                f"min_credits must be a whole number of credits, got {self.min_credits!r}"
-            ) from None
+        minimum = checked(self.checked_minimum, self.min_credits)
         credits = self.hook.get_credits()
         self.log.info("The make account has %d credits", credits)
         zero = "the API also answers 0 for a wrong e-mail or password" if credits == 0 else ""

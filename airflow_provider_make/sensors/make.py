@@ -10,8 +10,13 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_make import xcom_keys
 from airflow_provider_make.compat import AirflowSensorTimeout
-from airflow_provider_make.hooks.lazy import UsesMakeHook, deferrable_or_default
 from airflow_provider_make.links.make import MakeCallRecordingLink, MakeTrackingLink, remember_record_link
+from airflow_provider_make.tasks import (
+    DEFAULT_POLL_INTERVAL,
+    UsesMakeHook,
+    check_if_literal,
+    deferrable_or_default,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -43,9 +48,11 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         make_conn_id: str = "make_default",
         wait_for_follow_up: bool = False,
         deferrable: bool | None = None,
-        poke_interval: float = 10.0,
+        poke_interval: float = DEFAULT_POLL_INTERVAL,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_make.client import validation as check
+
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.tracking_id = tracking_id
         self.make_conn_id = make_conn_id
@@ -54,6 +61,9 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         # The extra links read these (links/make.py).
         self.make_tracking_id: str | None = None
         self.make_record_link: str | None = None
+        check_if_literal(check.tracking_id, tracking_id)
+        check_if_literal(lambda value: check.flag(value, "wait_for_follow_up"), wait_for_follow_up)
+        check_if_literal(lambda value: check.flag(value, "deferrable"), self.deferrable)
 
     def execute(self, context: Context) -> Any:
         self.make_tracking_id = self.tracking_id
@@ -69,11 +79,10 @@ class MakeTrackingSensor(UsesMakeHook, BaseSensorOperator):
         MakeTrackingTrigger(*args).defer_task(self)
 
     def poke(self, context: Context) -> PokeReturnValue:
-        look = self.hook.look_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
-        if (tracking := look.finished) is None:
-            self.log.info(
-                "Request %s is not finished yet%s", self.tracking_id, look.problem and f": {look.problem}"
-            )
+        """One look (:meth:`MakeHook.poll_tracking`): done once the request is finished."""
+        tracking = self.hook.poll_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up)
+        if tracking is None:
+            self.log.info("Request %s is not finished yet", self.tracking_id)
             return PokeReturnValue(is_done=False)
         dates = "" if tracking.kind.tracking_has_dates else " (its tracking log has no dates to wait for)"
         self.log.info("%s %s is finished%s", tracking.kind.label, self.tracking_id, dates)

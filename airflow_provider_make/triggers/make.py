@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from datetime import timedelta
@@ -19,6 +18,7 @@ from airflow_provider_make.client.errors import (
 from airflow_provider_make.compat import AirflowException, AirflowNotFoundException
 from airflow_provider_make.exceptions import to_airflow_exception
 from airflow_provider_make.hooks.make import MakeHook
+from airflow_provider_make.waiting import Waited, wait_for_trackings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 class MakeTrackingTrigger(BaseTrigger):
     """Poll a request's tracking log until it is finished, then fire one event and return.
 
-    Truly asynchronous (async connection, the loop's shared HTTP pool, ``asyncio.sleep``).
-    Each poll is cut off at ``end_time``, so the event fires even when the API hangs. A
-    service failure or a dropped connection is a read, safe to repeat: the trigger polls on
-    and names the last problem if the deadline passes. The event is::
+    It waits the one way every wait does (:func:`~airflow_provider_make.waiting.wait_for_trackings`),
+    in the triggerer's event loop. The event (:func:`event_of`) is::
 
         {"status": "success", "tracking": {...}}           # Tracking.to_dict()
         {"status": "timeout", "message": "..."}            # the deadline passed
@@ -82,29 +80,29 @@ class MakeTrackingTrigger(BaseTrigger):
         yield TriggerEvent(event)  # type: ignore[no-untyped-call]
 
     async def _wait(self) -> dict[str, Any]:
-        hook = MakeHook(make_conn_id=self.make_conn_id)
+        settings = await MakeHook(make_conn_id=self.make_conn_id).aget_settings()
         started = time.time()
-        last_problem = ""
-        while True:
-            try:
-                look = await asyncio.wait_for(
-                    hook.alook_at_tracking(self.tracking_id, wait_for_follow_up=self.wait_for_follow_up),
-                    max(self.end_time - time.time(), 0.0) + 1.0,  # a hanging request ends at the deadline
-                )
-            except asyncio.TimeoutError:
-                last_problem = "the API did not answer before the deadline"
-            else:
-                if look.finished is not None:
-                    return {"status": "success", "tracking": look.finished.to_dict()}
-                if look.problem:
-                    last_problem = look.problem
-                    self.log.warning("Polling %s failed, will poll again: %s", self.tracking_id, look.problem)
-            if (remaining := self.end_time - time.time()) <= 0:
-                waited = time.time() - started
-                problem = f" (last problem: {last_problem})" if last_problem else ""
-                message = f"request {self.tracking_id} was still not finished after waiting {waited:.0f} s"
-                return {"status": "timeout", "message": f"{message} in the triggerer{problem}"}
-            await asyncio.sleep(min(self.poll_interval, remaining))
+        waited = await wait_for_trackings(
+            settings,
+            [self.tracking_id],
+            deadline=self.end_time,
+            poll_interval=self.poll_interval,
+            wait_for_follow_up=self.wait_for_follow_up,
+            log=self.log,
+        )
+        return event_of(waited, self.tracking_id, time.time() - started, " in the triggerer")
+
+
+def event_of(waited: Waited, tracking_id: str, seconds: float, where: str = "") -> dict[str, Any]:
+    """How the wait for ``tracking_id`` ended, as the trigger's event (also in the worker, so that
+    both ways of waiting end the same way through :func:`tracking_from_event`)."""
+    if (tracking := waited.finished.get(tracking_id)) is not None:
+        return {"status": "success", "tracking": tracking.to_dict()}
+    if (error := waited.lost.get(tracking_id)) is not None:
+        return {"status": "error", "error": error.to_event()}
+    problem = waited.not_finished.get(tracking_id, "")
+    message = f"request {tracking_id} was still not finished after waiting {seconds:.0f} s{where}"
+    return {"status": "timeout", "message": message + (f" (last problem: {problem})" if problem else "")}
 
 
 def tracking_from_event(event: dict[str, Any]) -> dict[str, Any]:
