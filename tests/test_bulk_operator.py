@@ -80,3 +80,29 @@ def test_on_invalid_fail_lists_the_first_rows_and_a_count() -> None:
     assert message.startswith("25 of 25 rows are invalid: row 0, recipient: 'bad0' is not a phone number")
     assert "row 19, recipient" in message and "row 20, recipient" not in message
     assert message.endswith("; and 5 more. Nothing was sent (on_invalid='skip' sends the others)")
+
+
+def _rendered(message: str, recipients: Any) -> MakeBulkSmsPlusOperator:
+    from airflow.sdk import DAG
+
+    with DAG(dag_id="jinja_fields", schedule=None) as dag:
+        operator = MakeBulkSmsPlusOperator(
+            task_id="campaign", sender="+33612345678", recipients=recipients, message=message
+        )
+    operator.render_template_fields({"params": {}}, jinja_env=dag.get_template_env())  # type: ignore[typeddict-item]
+    return operator
+
+
+def test_a_rows_field_written_as_a_jinja_variable_gets_the_placeholder_hint() -> None:
+    rows = [{"recipient": "+33687654321", "name": "Ada"}]
+    with pytest.raises(AirflowFailException) as caught:
+        _rendered("Bonjour {{ name }}", rows)
+    assert "the row's fields are {name} placeholders, not Jinja variables" in str(caught.value)
+    assert _rendered("Bonjour {name}", rows).message == "Bonjour {name}"
+
+
+def test_an_undefined_jinja_variable_that_is_no_rows_field_stays_jinjas_error() -> None:
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError, match="'nom' is undefined"):
+        _rendered("Bonjour {{ nom }}", [{"recipient": "+33687654321", "name": "Ada"}])

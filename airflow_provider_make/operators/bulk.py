@@ -26,6 +26,7 @@ from airflow_provider_make.tasks import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_provider_make.campaign.ledger import Ledger
@@ -140,6 +141,23 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
             check_if_literal(functools.partial(check, argument), value)
         if isinstance(recipients, str):
             check_if_literal(recipients_list, recipients)
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Airflow's rendering; a Jinja variable named like a field of the rows gets a hint."""
+        from jinja2 import UndefinedError
+
+        try:
+            super().render_template_fields(context, jinja_env)
+        except UndefinedError as error:
+            from airflow_provider_make.campaign.template import explain_undefined
+            from airflow_provider_make.compat import AirflowFailException
+
+            listed = self.recipients if isinstance(self.recipients, (list, tuple)) else []
+            fields = {name for row in listed[:100] if isinstance(row, dict) for name in row}
+            explanation = explain_undefined(error, fields)
+            if explanation is None:
+                raise
+            raise AirflowFailException(explanation) from None
 
     def option_values(self) -> dict[str, Any]:
         return {
