@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_make.campaign.options import Options, check
 from airflow_provider_make.tasks import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_make.campaign.ledger import Ledger
+    from airflow_provider_make.campaign.options import Options
     from airflow_provider_make.campaign.rows import Plan
     from airflow_provider_make.campaign.runner import Outcome
 
@@ -137,6 +137,8 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         self.timeout: Any = timeout
         self.deferrable = deferrable_or_default(deferrable)
         # Checked now when given literally (a DAG import error), else when the task runs.
+        from airflow_provider_make.campaign.options import check
+
         for argument, value in self.option_values().items():
             check_if_literal(functools.partial(check, argument), value)
         if isinstance(recipients, str):
@@ -178,6 +180,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
 
     def checked_options(self) -> Options:
         """Every option checked (the same checks as at parse time), before any request."""
+        from airflow_provider_make.campaign.options import Options
         from airflow_provider_make.client.errors import MakeValidationError
         from airflow_provider_make.exceptions import to_airflow_exception
 
