@@ -127,9 +127,11 @@ def campaign_try(
     *,
     message: str | None = "Bonjour {name}",
     cost_per_sms: int | None = None,
+    identity: dict[str, Any] | None = None,
     **options: Any,
 ) -> Try:
-    """What the operator's execute does, without Airflow: plan, ledger, the loop."""
+    """What the operator's execute does, without Airflow: plan, ledger, the loop (``identity``:
+    the task instance's, for the monitoring record)."""
     plan = rows.plan(
         recipients, sender=SENDER, template=message, delay_seconds=None, transliterate=False, region=None
     )
@@ -137,7 +139,8 @@ def campaign_try(
     ledger.load()
     checked = Options(**options)
     ledger.settle_interrupted(checked.resend_unknown)
-    outcome = asyncio.run(Campaign(plan, ledger, settings, checked, log).run(cost_per_sms=cost_per_sms))
+    campaign = Campaign(plan, ledger, settings, checked, log, identity)
+    outcome = asyncio.run(campaign.run(cost_per_sms=cost_per_sms))
     return Try(outcome, plan, ledger)
 
 

@@ -197,3 +197,20 @@ def test_credentials_turning_wrong_stop_the_campaign_at_the_first_101() -> None:
     assert "101" in str(done.outcome.stop_error)
     assert done.summary["accepted"] == len(received) - len(refused)
     assert done.summary["unknown"] == 0 and done.summary["not_sent"] == 200 - done.summary["accepted"]
+
+
+def test_its_progress_writes_carry_the_record_the_make_page_lists(
+    api: Sandbox, settings: ClientSettings
+) -> None:
+    from airflow_provider_make.campaign.ledger import STATE_KEY
+    from airflow_provider_make.monitoring import reader
+
+    api.fault("code:104", count=1, path=SMS_PATH)
+    store = MemoryStore()
+    who = {"dag_id": "d", "run_id": "r", "task_id": "t", "map_index": -1, "try_number": 1}
+    done = campaign_try(settings, people(300), store, identity=who, max_concurrency=4)
+    [row] = reader.requests([reader.Stored(store.get(STATE_KEY), None)], None)
+    assert row["counts"] == {name: value for name, value in done.summary.items() if name != "credits"}
+    assert (row["counts"]["accepted"], row["counts"]["refused"]) == (299, 1)
+    assert (row["state"], row["kind"], row["dag_id"]) == ("finished", "campaign", "d")
+    assert row["cost"] == done.summary["cost"] > 0 and row["credits"] == api.credits_of(LOGIN)

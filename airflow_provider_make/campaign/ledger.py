@@ -5,7 +5,9 @@ The make API has no idempotency key and no way to list past requests (spec decis
 (:class:`~airflow_provider_make.durable.DurableState`), written in this order:
 
 ``make_campaign`` (:data:`STATE_KEY`)
-    ``{"version", "fingerprint", "total", "chunk_rows", "intents", "journal"}``.
+    ``{"version", "fingerprint", "total", "chunk_rows", "intents", "journal", "monitor"}``
+    (``monitor``: the campaign's monitoring record, riding in the same write:
+    :func:`~airflow_provider_make.monitoring.records.campaign_record`).
     ``intents``: the rows reserved for sending whose result is not written yet. A row is
     sent only once it is in a written ``intents``, and leaves it in the write that records
     its result (in ``journal``: ``{"<row>": Result}``). So after a killed worker every row
@@ -75,6 +77,7 @@ class Write(NamedTuple):
     chunks: dict[int, dict[str, list[Any]]]
     intents: list[int]
     journal: dict[str, list[Any]]
+    monitor: dict[str, Any] | None
 
 
 def chunk_key(number: int) -> str:
@@ -97,6 +100,8 @@ class Ledger:
         self.highest_cost: int | None = None
         self.interrupted: list[int] = []  # rows an earlier try left in intents
         self.writes = 0
+        #: The campaign's monitoring record, written with the next state (the runner keeps it current).
+        self.monitor: dict[str, Any] | None = None
 
     def load(self) -> None:
         """Read what earlier tries recorded; :class:`CampaignChangedError` if it was another list."""
@@ -117,6 +122,7 @@ class Ledger:
         for row, entry in (meta.get("journal") or {}).items():  # newer than the chunks
             self.record(int(row), Result(*entry))
         self.interrupted = sorted(int(row) for row in meta.get("intents", []))
+        self.monitor = meta.get("monitor")
 
     def settle_interrupted(self, resend_unknown: bool) -> None:
         """Record the interrupted rows ``unknown`` (or to send again): written before any send."""
@@ -178,7 +184,7 @@ class Ledger:
             for row in range(base, base + self.chunk_rows):
                 self.journal.pop(row, None)
         journal = {str(row): list(result) for row, result in self.journal.items()}  # stores take JSON
-        return Write(chunks, sorted(self.unsettled), journal)
+        return Write(chunks, sorted(self.unsettled), journal, self.monitor)
 
     def _chunk_value(self, number: int) -> dict[str, list[Any]]:
         base = number * self.chunk_rows
@@ -205,6 +211,7 @@ class Ledger:
                 "chunk_rows": self.chunk_rows,
                 "intents": write.intents,
                 "journal": write.journal,
+                **({"monitor": write.monitor} if write.monitor else {}),
             },
         )
         self.writes += 1 + len(write.chunks)

@@ -10,6 +10,10 @@ A row's fate is :func:`action_of` its error: a request to fix fails the row, an 
 fix (101, 102) stops the campaign at once (no send starts after it; its rows stay
 ``retry``), a retry leaves the row to send again, and a send that may have been accepted
 is ``unknown``, never sent again on a guess (spec decision 13).
+
+Each row counts in the provider's metrics (:mod:`~airflow_provider_make.monitoring.metrics`),
+and each state write carries the campaign's monitoring record (its counts so far, ``running``
+until the last write).
 """
 
 from __future__ import annotations
@@ -17,18 +21,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_make.campaign import transport
+from airflow_provider_make.campaign import report, transport
 from airflow_provider_make.campaign.ledger import ACCEPTED, FAILED, RETRY, UNKNOWN, Result
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
 from airflow_provider_make.client.errors import Action, MakeCreditError, MakeError, action_of
+from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.monitoring import metrics
+from airflow_provider_make.monitoring.records import campaign_record, utc_now
 
 if TYPE_CHECKING:
-    from airflow_provider_make.campaign.ledger import Ledger
+    from airflow_provider_make.campaign.ledger import Ledger, Write
     from airflow_provider_make.campaign.options import Options
     from airflow_provider_make.campaign.rows import Plan
     from airflow_provider_make.client.settings import ClientSettings
@@ -79,12 +87,25 @@ def result_of(error: Exception) -> Result:
 
 
 class Campaign:
-    """One try of a campaign; :meth:`run` it in a fresh event loop."""
+    """One try of a campaign; :meth:`run` it in a fresh event loop.
+
+    ``identity``: the task instance try's :func:`~airflow_provider_make.monitoring.records.identity`,
+    for the monitoring record (None: no record).
+    """
 
     def __init__(
-        self, plan: Plan, ledger: Ledger, settings: ClientSettings, options: Options, log: Any
+        self,
+        plan: Plan,
+        ledger: Ledger,
+        settings: ClientSettings,
+        options: Options,
+        log: Any,
+        identity: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan, self.ledger, self.settings, self.options, self.log = plan, ledger, settings, options, log
+        self.identity = identity
+        # The campaign started with its first try (a retry's record keeps that date).
+        self.started_at: str = (ledger.monitor or {}).get("started_at") or utc_now()
         self.outcome = Outcome()
         self.finished = self.in_flight = self.todo = 0
         self.started = time.monotonic()
@@ -94,6 +115,7 @@ class Campaign:
         client = open_client(self.settings, self.options.max_concurrency)
         try:
             credits = await client.request(calls.credits(region=self.settings.default_region))
+            metrics.credits_left(credits)
             self.outcome.credits_before = self.outcome.credits = credits
             pending = deque(self.ledger.pending(self.plan.sendable(), self.options.resend_unknown))
             self.todo = len(pending)
@@ -109,12 +131,28 @@ class Campaign:
             elif pending:
                 self.started = time.monotonic()
                 await self._loop(client, pending)
+                if self.outcome.stop != STOP_STATE and self.ledger.monitor and self.ledger.monitor["running"]:
+                    await asyncio.to_thread(self.ledger.commit, self._prepare([], self.plan.total, (), True))
         finally:
             await (
                 client.aclose() if isinstance(client, transport.CampaignTransport) else loop_pool().aclose()
             )
         self.outcome.seconds = time.monotonic() - self.started
         return self.outcome
+
+    def _prepare(self, reserve: list[int], frontier: int, release: Iterable[int], ending: bool) -> Write:
+        """The ledger's next write, with the monitoring record as of now (``running`` until ``ending``)."""
+        if self.identity is not None:
+            counts = report.summary(self.plan, self.ledger, self.outcome.credits)
+            del counts["credits"]
+            self.ledger.monitor = campaign_record(
+                self.identity,
+                counts=counts,
+                started_at=self.started_at,
+                running=not ending,
+                credits=self.outcome.credits,
+            )
+        return self.ledger.prepare(reserve, frontier, release)
 
     def _stop(self, reason: str, error: BaseException | None) -> None:
         if self.outcome.stop is None:
@@ -157,7 +195,10 @@ class Campaign:
                 answer = await client.request(self.plan.call(row))
             except Exception as error:  # noqa: BLE001 - every failure is the row's: result_of says how
                 answered.append((row, result_of(error), error))
+                if isinstance(error, MakeError) and error.result_code is not None:  # the API refused it
+                    metrics.refused(RequestKind.SMS_PLUS, result_code=error.result_code)
             else:
+                metrics.accepted(answer.kind, cost=answer.cost, credits_left=answer.credits)
                 now = datetime.now(timezone.utc).isoformat(timespec="seconds")
                 self.outcome.credits = min(self.outcome.credits, answer.credits)
                 answered.append(
@@ -204,7 +245,7 @@ class Campaign:
                     ]
                 frontier = pending[0] if pending and not ending else self.plan.total
                 write = asyncio.ensure_future(
-                    asyncio.to_thread(ledger.commit, ledger.prepare(writing, frontier, released))
+                    asyncio.to_thread(ledger.commit, self._prepare(writing, frontier, released, ending))
                 )
                 write.add_done_callback(wake_up)
             elif write is None and ending:

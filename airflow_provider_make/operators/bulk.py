@@ -229,6 +229,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         from airflow_provider_make.campaign.costs import last_cost, remember_cost
         from airflow_provider_make.campaign.runner import Campaign
         from airflow_provider_make.hooks.make import airflow_errors
+        from airflow_provider_make.monitoring.records import identity
 
         options = self.checked_options()
         settings = self.hook.settings
@@ -245,7 +246,7 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
                 "sending them again (resend_unknown=True)" if options.resend_unknown else "not sent again",
                 ", ".join(str(row) for row in ledger.interrupted[:LISTED]),
             )
-        campaign = Campaign(plan, ledger, settings, options, self.log)
+        campaign = Campaign(plan, ledger, settings, options, self.log, identity(context))
         with airflow_errors():
             outcome = asyncio.run(campaign.run(cost_per_sms=cost))
         if ledger.highest_cost:
