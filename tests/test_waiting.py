@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.hooks.make import MakeHook
 from airflow_provider_make.waiting import Waited, wait_for_trackings
