@@ -124,7 +124,10 @@ class Publisher:
     """Takes records one at a time: XCom pages of at most :data:`PAGE_BYTES`, and the results file."""
 
     def __init__(self, push: Any, path: str | None, header: list[str]) -> None:
-        self.push, self.pages, self.page_bytes, self.count = push, 0, 0, 0
+        self.push = push
+        self.pages = 0
+        self.page_bytes = 0
+        self.count = 0
         self.page: list[dict[str, Any]] = []
         self.kind = results_format("results_path", path) if path else None
         self.handle = self.open(path) if path else None
@@ -162,7 +165,9 @@ class Publisher:
 
     def flush_page(self) -> None:
         self.push(self.pages, self.page)
-        self.pages, self.page, self.page_bytes = self.pages + 1, [], 0
+        self.pages += 1
+        self.page = []
+        self.page_bytes = 0
 
     def close(self) -> int:
         """Push the last page, close the file; the number of pages."""

@@ -102,7 +102,11 @@ class Campaign:
         log: Any,
         identity: Mapping[str, Any] | None = None,
     ) -> None:
-        self.plan, self.ledger, self.settings, self.options, self.log = plan, ledger, settings, options, log
+        self.plan = plan
+        self.ledger = ledger
+        self.settings = settings
+        self.options = options
+        self.log = log
         self.identity = identity
         # The campaign started with its first try (a retry's record keeps that date).
         self.started_at: str = (ledger.monitor or {}).get("started_at") or utc_now()
@@ -121,8 +125,11 @@ class Campaign:
             self.todo = len(pending)
             self.log.info(
                 "Campaign: %d rows to send (%d in the list), %d at a time; the account has %d credits",
-                self.todo, self.plan.total, self.options.max_concurrency, credits,
-            )  # fmt: skip
+                self.todo,
+                self.plan.total,
+                self.options.max_concurrency,
+                credits,
+            )
             if pending and credits < max(1, cost_per_sms or self.ledger.highest_cost or 1):
                 why = (
                     f"the account has {credits} credits, not enough for one SMS: {BOTH_CAUSES}. Nothing sent"

@@ -90,8 +90,14 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
     """
 
     template_fields: Sequence[str] = (
-        "sender", "recipients", "message", "delay_seconds", "max_cost", "results_path", "make_conn_id",
-    )  # fmt: skip
+        "sender",
+        "recipients",
+        "message",
+        "delay_seconds",
+        "max_cost",
+        "results_path",
+        "make_conn_id",
+    )
     ui_color = "#e8f4fd"
     #: Seconds between two progress lines in the task log.
     progress_interval = 5.0
@@ -121,8 +127,12 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.sender, self.recipients, self.message = sender, recipients, message
-        self.make_conn_id, self.delay_seconds, self.transliterate = make_conn_id, delay_seconds, transliterate
+        self.sender = sender
+        self.recipients = recipients
+        self.message = message
+        self.make_conn_id = make_conn_id
+        self.delay_seconds = delay_seconds
+        self.transliterate = transliterate
         self.max_concurrency: Any = max_concurrency
         self.max_per_second: Any = max_per_second
         self.on_invalid = on_invalid
@@ -311,8 +321,12 @@ class MakeBulkSmsPlusOperator(UsesMakeHook, BaseOperator):
         summary = report.summary(plan, ledger, outcome.credits)
         self.log.info(
             "Campaign: %s (%d sends in %.1f s, %.1f/s); %d writes of its progress",
-            summary, outcome.sent, outcome.seconds, outcome.sent / max(outcome.seconds, 1e-9), ledger.writes,
-        )  # fmt: skip
+            summary,
+            outcome.sent,
+            outcome.seconds,
+            outcome.sent / max(outcome.seconds, 1e-9),
+            ledger.writes,
+        )
         if ledger.count(FAILED) or ledger.count(UNKNOWN):
             self.log.warning(
                 "%d rows were refused by the API, %d are of unknown fate (they may have been accepted: check "
