@@ -37,7 +37,10 @@ with DAG(
         on_invalid="skip",
         max_cost=1000,
         # One record per row: its own fields, the number and text sent, status, error, times.
-        results_path="{{ var.value.get('make_results_dir', '/tmp') }}/tell_customers_{{ dag_run.run_after | ts_nodash }}.csv",
+        results_path=(
+            "{{ var.value.get('make_results_dir', '/tmp') }}"
+            "/tell_customers_{{ dag_run.run_after | ts_nodash }}.csv"
+        ),
         wait_for_completion=True,
         deferrable=True,
         poll_interval=1,
