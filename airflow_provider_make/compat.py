@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         AirflowSensorTimeout,
     )
     from airflow.sdk.log import amask_secret  # type: ignore[attr-defined, unused-ignore]  # 3.3+
+    from airflow.sdk.observability.stats import Stats  # type: ignore[import-not-found, unused-ignore]  # 3.2+
 
     # isort: split
     from airflow.sdk.log import mask_secret
@@ -33,6 +34,7 @@ __all__ = [
     "AirflowFailException",
     "AirflowNotFoundException",
     "AirflowSensorTimeout",
+    "Stats",
     "amask_secret",
     "conf",
     "mask_secret",
@@ -50,6 +52,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         for name in ("Exception", "FailException", "NotFoundException", "SensorTimeout")
     },
     "mask_secret": ("airflow.sdk.log",),
+    # The task SDK's Stats came with 3.2 (where airflow.stats still works, but warns).
+    "Stats": ("airflow.sdk.observability.stats", "airflow.stats"),
 }
 
 

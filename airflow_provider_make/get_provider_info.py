@@ -13,7 +13,7 @@ from typing import Any
 
 INTEGRATION = "make"
 _REQUESTS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus")
-HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier", "bulk_sms", "campaign_alert")
+HOW_TO_GUIDES = (*_REQUESTS, "credits", "sensor", "notifier", "bulk_sms", "campaign_alert", "monitoring")
 
 
 def _modules(*names: str) -> list[dict[str, Any]]:
@@ -42,6 +42,9 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": _modules("sensors.make"),
         "triggers": _modules("triggers.make", "triggers.bulk"),
         "notifications": ["airflow_provider_make.notifications.make.MakeSmsNotifier"],
+        # Read when [core] lazy_discover_providers is off; the airflow.plugins entry point
+        # (monitoring/entry_point.py) then steps aside, so the plugin is loaded once.
+        "plugins": [{"name": "make", "plugin-class": "airflow_provider_make.monitoring.plugin.MakePlugin"}],
         "extra-links": [
             "airflow_provider_make.links.make.MakeTrackingLink",
             "airflow_provider_make.links.make.MakeCallRecordingLink",

@@ -14,6 +14,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -224,12 +225,15 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.records: dict[str, Any] = {}
+        #: The ``retention`` of the last write (Airflow 3.3's ``set`` takes it).
+        self.retention: timedelta | None = None
 
     def get(self, key: str) -> Any:
         return self.records.get(key)
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: Any, *, retention: timedelta | None = None) -> None:
         self.records[key] = json.loads(json.dumps(value))
+        self.retention = retention
 
     def delete(self, key: str) -> None:
         self.records.pop(key, None)
@@ -243,6 +247,7 @@ class TaskInstance:
     run_id: str = "run"
     task_id: str = "send"
     map_index: int = -1
+    try_number: int = 1
     pushed: dict[str, Any] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any) -> None:

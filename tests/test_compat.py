@@ -170,7 +170,10 @@ def test_importing_and_resolving_every_name_loads_nothing_new() -> None:
     )
     imported, resolved = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(imported) <= {"airflow_provider_make", "airflow_provider_make.compat"}, imported
-    assert resolved == [], f"resolving compat's names imported {resolved}"
+    # Stats (resolved on the first metric, in a worker) is the task SDK's thin re-export module.
+    assert set(resolved) <= {"airflow.sdk.observability.stats"}, (
+        f"resolving compat's names imported {resolved}"
+    )
 
 
 class _TaskProcessSupervisor31:

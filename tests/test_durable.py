@@ -7,6 +7,7 @@ single sends), so it is pinned here: a change to it must show as a failing test.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,20 @@ def test_with_a_task_state_store_the_records_go_there_under_their_own_names() ->
     durable.delete("make_request")
     assert durable.get("make_request") is None
     assert durable.backend == "task_state_store"
+
+
+@pytest.mark.parametrize(
+    ("days", "kept"), [(None, timedelta(days=90)), ("7", timedelta(days=7)), ("0", timedelta.max)]
+)
+def test_the_state_store_keeps_them_for_the_monitoring_retention(
+    monkeypatch: pytest.MonkeyPatch, days: str | None, kept: timedelta
+) -> None:
+    # Not the state store's 30-day default: they carry the monitoring records (0: forever).
+    if days is not None:
+        monkeypatch.setenv("AIRFLOW__MAKE__MONITORING_RETENTION_DAYS", days)
+    store = MemoryStore()
+    DurableState({"task_state_store": store, "ti": TaskInstance()}).set("make_request", {"id": "a"})  # type: ignore[typeddict-item]
+    assert store.retention == kept
 
 
 @pytest.mark.parametrize("map_index", [-1, 3])

@@ -77,9 +77,61 @@ def test_a_refusal_by_the_api_forgets_the_intent(make_default: Sandbox) -> None:
     store = MemoryStore()
     with pytest.raises(AirflowFailException, match="result code 104"):
         sms_plus().execute(context(store))
-    assert store.records == {}
+    assert "intent" not in store.records["make_request"]  # only the refusal's monitoring record
     sms_plus().execute(context(store))  # the next try sends
     assert len(make_default.sends()) == 2
+
+
+# ---------------------------------------------------------------- the monitoring record
+
+
+def listed(store: MemoryStore) -> list[dict[str, Any]]:
+    """The task instance's requests as the make page and API list them (monitoring/reader.py)."""
+    from airflow_provider_make.monitoring import reader
+
+    return reader.requests([reader.Stored(store.records["make_request"], None)], None)
+
+
+def test_each_send_leaves_the_record_the_page_lists(make_default: Sandbox) -> None:
+    accepted, refused, unknown = MemoryStore(), MemoryStore(), MemoryStore()
+    result = sms_plus().execute(context(accepted))
+    assert "monitor" not in result  # the record stays out of the XCom
+    make_default.fault("code:104", path="/apimakesmsplus.php")
+    with pytest.raises(AirflowFailException):
+        sms_plus().execute(context(refused))
+    make_default.fault("drop", path="/apimakesmsplus.php")  # on the wire, then nothing: as a kill
+    with pytest.raises(AirflowFailException):
+        sms_plus().execute(context(unknown))
+    send = make_default.sends()[0]
+    [row] = listed(accepted)
+    assert (row["state"], row["tracking_id"], row["kind"]) == ("accepted", send["id"], "sms_plus")
+    assert (row["cost"], row["credits"]) == (result["cost"], result["credits"])
+    assert row["recipients"] == ["*********21"] and row["tracking_url"].endswith(f"id={send['id']}")
+    [row] = listed(refused)
+    assert (row["state"], row["result_code"], row["cost"]) == ("refused", 104, 0)
+    assert "result code 104" in row["reason"]
+    [row] = listed(unknown)
+    assert (row["state"], row["tracking_id"], row["answered_at"]) == ("unknown", None, None)
+
+
+def test_a_refused_try_stays_listed_beside_the_retry_that_sent(make_default: Sandbox) -> None:
+    make_default.fault("code:102", path="/apimakesmsplus.php")
+    store = MemoryStore()
+    with pytest.raises(AirflowFailException):
+        sms_plus().execute({"task_state_store": store, "ti": TaskInstance(try_number=1)})
+    sms_plus().execute({"task_state_store": store, "ti": TaskInstance(try_number=2)})
+    sms_plus().execute({"task_state_store": store, "ti": TaskInstance(try_number=3)})  # found: not sent
+    states = sorted((row["try_number"], row["state"]) for row in listed(store))
+    assert states == [(1, "refused"), (2, "accepted")]
+    assert len(make_default.sends()) == 2
+
+
+def test_a_wait_marks_the_request_finished(make_default: Sandbox) -> None:
+    store = MemoryStore()
+    done = sms_plus(wait_for_completion=True, poll_interval=0.1, deferrable=False).execute(context(store))
+    [row] = listed(store)
+    assert row["state"] == "finished"
+    assert row["finished_at"].startswith(done["tracking"]["sent_at"][:19])
 
 
 def test_a_retry_whose_arguments_changed_refuses_to_guess(make_default: Sandbox) -> None:

@@ -255,6 +255,7 @@ def statm(field):
 
 import defusedxml.ElementTree, gzip, h11, httpx, requests, zlib  # noqa: imported before measuring
 from airflow_provider_make.campaign import transport  # noqa: imported before measuring
+from airflow_provider_make.compat import Stats  # noqa: the metrics' backend, loaded with Airflow in a worker
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.errors import Action, MakeTransportError, action_of
 from tests.drivers import run

@@ -124,6 +124,8 @@ def test_every_class_and_module_named_imports() -> None:
         notifier = _load(path)
         assert isinstance(notifier, type)
         assert issubclass(notifier, BaseNotifier)
+    [plugin] = info["plugins"]
+    assert plugin["name"] == _load(plugin["plugin-class"]).name == "make"
     for section in ("hooks", "operators", "sensors", "triggers"):
         for entry in info[section]:
             for module in entry["python-modules"]:

@@ -400,6 +400,41 @@ def test_summary_and_campaign_rows(api_server: ApiServer, monitored: dict[str, A
     assert status == 404
 
 
+def test_the_operators_sends_are_listed_with_the_sandboxs_costs_and_balance(
+    api_server: ApiServer, airflow_home: AirflowHome, sandbox_server: Any
+) -> None:
+    """Real operators (tests/dags/recorded_sends.py) record what they send: the API lists what
+    the sandbox accepted and refused, once each, its costs add up to the credits spent, and
+    the balance is the sandbox's."""
+    from tests.dags.recorded_sends import DAG_IDS
+
+    api = Sandbox(sandbox_server)
+    api.reset()
+    before = api.credits_of(LOGIN)
+    api.fault("code:104", count=1, path="/apimakesmsplus.php")  # the first send is refused
+    dagfile = TEST_DAGS / "recorded_sends.py"
+    run_ids = {  # each read at once: a DagRun's run_id is its DAG's newest
+        airflow_home.dags_test(dag_id, api.conn_json(), dagfile=dagfile).run_id
+        for dag_id in (*DAG_IDS, DAG_IDS[0])
+    }
+    assert len(run_ids) == 3
+    listed = [
+        row
+        for dag_id in DAG_IDS
+        for row in api_server.get(f"/make/api/v1/requests?dag_id={dag_id}&limit=1000")["requests"]
+        if row["run_id"] in run_ids
+    ]
+    sends = api.sends()
+    assert len(listed) == len(sends) == 3
+    accepted = sorted(send["id"] for send in sends if send["id"])
+    assert sorted(row["tracking_id"] for row in listed if row["state"] == "accepted") == accepted
+    assert len(accepted) == 2
+    assert [row["result_code"] for row in listed if row["state"] == "refused"] == [104]
+    assert {(row["kind"], *row["recipients"]) for row in listed} == {("sms_plus", "*********21")}
+    assert sum(row["cost"] for row in listed) == before - api.credits_of(LOGIN) > 0
+    assert api_server.get("/make/api/v1/summary?days=1")["credits"]["value"] == api.credits_of(LOGIN)
+
+
 def test_the_page_shows_the_requests(api_server: ApiServer, monitored: dict[str, Any]) -> None:
     status, html = _raw(api_server, "/make/?dag_id=monitoring_sends", None, cookie=api_server.token)
     assert status == 200

@@ -42,6 +42,17 @@ class ApiCall(Generic[T]):
         """The arguments as they go on the wire, without login and pwd."""
         return "&".join(f"{name}={value}" for name, value in self.query)
 
+    @property
+    def recipients(self) -> list[str]:
+        """The numbers a send reaches, as sent: ``to`` (``to0``... for makeRing+), ``list``'s (national)."""
+        reached: list[str] = []
+        for name, value in self.query:
+            if name == "list":
+                reached += value.split("+")
+            elif name.startswith("to"):
+                reached.append(value)
+        return reached
+
 
 def _send(
     kind: RequestKind, pairs: Iterable[tuple[str, str]], delay_seconds: object, *after: tuple[str, str]

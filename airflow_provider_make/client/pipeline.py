@@ -5,7 +5,8 @@ campaign's over ``h11``) run :func:`exchange` through :func:`drive` or :func:`ad
 their ``transmit``. All else is here, once: the URL (the only place the password joins the
 query), the pause and deadline around each try, whether a failure may have reached the
 server, retries never of a send that may have been accepted (spec decision 13), the capped
-decoding, messages scrubbed of the password (spec decision 12).
+decoding, messages scrubbed of the password (spec decision 12), and the timer of each
+exchange (``make.api.duration``: :mod:`~airflow_provider_make.monitoring.metrics`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from airflow_provider_make.client.calls import ApiCall, encode
 from airflow_provider_make.client.errors import Action, MakeTransportError, MakeValidationError, action_of
 from airflow_provider_make.client.redaction import scrub, secret_forms
 from airflow_provider_make.client.settings import ClientSettings
+from airflow_provider_make.monitoring import metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,12 +130,16 @@ def failure_of(exc: BaseException, cause: Cause, *, written: bool) -> Failure:
 def drive(call: ApiCall[T], settings: ClientSettings, transmit: Callable[[Transmit], Answer | Failure]) -> T:
     """Run ``call``'s exchange with a blocking ``transmit``: its result, or its :class:`MakeError`."""
     steps = exchange(call, settings)
-    step = next(steps)
-    while isinstance(step, Transmit):
-        if step.wait:
-            time.sleep(step.wait)
-        step = steps.send(_past_deadline(step) or transmit(step))
-    return step.value
+    step = next(steps)  # a call refused before it leaves raises here: no exchange to time
+    started = time.monotonic()
+    try:
+        while isinstance(step, Transmit):
+            if step.wait:
+                time.sleep(step.wait)
+            step = steps.send(_past_deadline(step) or transmit(step))
+        return step.value
+    finally:
+        metrics.api_exchange(call.endpoint, time.monotonic() - started)
 
 
 async def adrive(
@@ -142,11 +148,15 @@ async def adrive(
     """:func:`drive` for an event loop: ``await transmit(step)`` carries each transmission."""
     steps = exchange(call, settings)
     step = next(steps)
-    while isinstance(step, Transmit):
-        if step.wait:
-            await asyncio.sleep(step.wait)
-        step = steps.send(_past_deadline(step) or await transmit(step))
-    return step.value
+    started = time.monotonic()
+    try:
+        while isinstance(step, Transmit):
+            if step.wait:
+                await asyncio.sleep(step.wait)
+            step = steps.send(_past_deadline(step) or await transmit(step))
+        return step.value
+    finally:
+        metrics.api_exchange(call.endpoint, time.monotonic() - started)
 
 
 def _past_deadline(step: Transmit) -> Failure | None:

@@ -244,7 +244,11 @@ class MakeHook(BaseHook):
 
     def get_credits(self) -> int:
         """The account's balance, as an int (0 also for wrong credentials: see test_connection)."""
-        return self.run(calls.credits)
+        from airflow_provider_make.monitoring import metrics
+
+        credits = self.run(calls.credits)
+        metrics.credits_left(credits)
+        return credits
 
     def tracking_url(self, tracking_id: str) -> str:
         """The URL of a request's tracking log; it needs no password, so it can be shown."""

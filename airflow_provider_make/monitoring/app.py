@@ -20,20 +20,13 @@ from fastapi.responses import HTMLResponse
 
 from airflow_provider_make.monitoring import page, reader
 from airflow_provider_make.monitoring.auth import readable_dag_ids, user_dependency
-from airflow_provider_make.monitoring.records import KINDS, STATES
+from airflow_provider_make.monitoring.records import KINDS, STATES, retention_days
 
 #: At most one retention purge per process per interval (seconds).
 PURGE_INTERVAL = 3600.0
 MAX_LIMIT = 1000
 #: Rows per page on the HTML page.
 PAGE_ROWS = 50
-
-
-def retention_days() -> int:
-    """``[make] monitoring_retention_days`` (default 90; 0 keeps records forever)."""
-    from airflow.configuration import conf
-
-    return conf.getint("make", "monitoring_retention_days", fallback=reader.DEFAULT_RETENTION_DAYS)
 
 
 class _Purger:

@@ -21,7 +21,6 @@ files import the operators): ``Stats`` is looked up on the first metric.
 from __future__ import annotations
 
 import datetime
-import importlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,24 +36,12 @@ CREDITS_SPENT = "make.credits.spent"
 CREDITS_LEFT = "make.credits.left"
 API_DURATION = "make.api.duration"
 
-#: Where Airflow's ``Stats`` is, newest first: the task SDK's on 3.2+ (where ``airflow.stats``
-#: still works but warns), ``airflow.stats`` on 3.1.
-_STATS_MODULES = ("airflow.sdk.observability.stats", "airflow.stats")
-
-
-def airflow_stats() -> Any:
-    """Airflow's ``Stats`` (``incr``, ``gauge``, ``timing``...) on this Airflow line."""
-    for module_name in _STATS_MODULES:
-        try:
-            return importlib.import_module(module_name).Stats
-        except (ImportError, AttributeError):
-            continue
-    raise ImportError(f"no Stats in this Airflow (looked in {', '.join(_STATS_MODULES)})")
-
 
 def _emit(send: Callable[[Any], None]) -> None:
     try:
-        send(airflow_stats())
+        from airflow_provider_make.compat import Stats
+
+        send(Stats)
     except Exception:  # a metric never fails a send
         log.warning("could not send a make metric", exc_info=True)
 

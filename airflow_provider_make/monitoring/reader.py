@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 VARIABLE_PREFIX = "make__"
 #: The durable keys that carry a monitoring record.
 RECORD_KEYS = (xcom_keys.STATE_REQUEST, STATE_KEY)
-#: ``[make] monitoring_retention_days``'s default.
-DEFAULT_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)

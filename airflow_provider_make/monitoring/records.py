@@ -39,6 +39,16 @@ ACCEPTED, FINISHED, REFUSED, UNKNOWN, RUNNING = "accepted", "finished", "refused
 STATES = (ACCEPTED, FINISHED, REFUSED, UNKNOWN, RUNNING)
 #: The kinds the page and the API name (``+`` is awkward in a URL's query string).
 KINDS = ("ring", "ring_plus", "ringun", "call", "call_plus", "sms", "sms_plus", "campaign")
+#: ``[make] monitoring_retention_days``'s default.
+DEFAULT_RETENTION_DAYS = 90
+
+
+def retention_days() -> int:
+    """``[make] monitoring_retention_days`` (default 90; 0 keeps records forever)."""
+    from airflow_provider_make.compat import conf
+
+    days: int = conf.getint("make", "monitoring_retention_days", fallback=DEFAULT_RETENTION_DAYS)
+    return days
 
 
 def utc_now() -> str:

@@ -102,6 +102,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_make.client.kinds import RequestKind  # the client loads when a task runs
         from airflow_provider_make.durable import DurableState
+        from airflow_provider_make.monitoring.records import MONITOR
 
         if self.is_dry_run:
             return self.rehearse()
@@ -110,7 +111,7 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         earlier = earlier if isinstance(earlier, dict) else {}
         fingerprint = self.fingerprint()
         if earlier.get("id"):
-            request: dict[str, Any] = {k: v for k, v in earlier.items() if k != "fingerprint"}
+            request: dict[str, Any] = {k: v for k, v in earlier.items() if k not in ("fingerprint", MONITOR)}
             label = RequestKind(request["kind"]).label
             if earlier.get("fingerprint") != fingerprint:
                 raise AirflowFailException(
@@ -130,23 +131,32 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
                 "history on makesms.fr; to send it anyway, set resend_unknown=True"
             )
         else:
-            request = self._send_once(durable, fingerprint)
+            request = self._send_once(durable, context, fingerprint, earlier)
         self.make_tracking_id = request["id"]
         context["ti"].xcom_push(key=xcom_keys.TRACKING_ID, value=request["id"])
         context["ti"].xcom_push(key=xcom_keys.REQUEST, value=request)
         return request
 
-    def _send_once(self, durable: DurableState, fingerprint: str) -> dict[str, Any]:
-        """Check, keep the intent, send, keep the answer. Only a refusal before the request left
-        forgets the intent: after a timeout or a kill, the next try knows it may have gone out."""
+    def _send_once(
+        self, durable: DurableState, context: Context, fingerprint: str, earlier: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check, keep the intent, send, keep the answer, each write carrying the monitoring record
+        (:mod:`~airflow_provider_make.monitoring.records`). Only a refusal before the request left
+        forgets the intent (keeping the refusal): after a timeout or a kill, the next try knows
+        it may have gone out."""
         from airflow_provider_make.campaign.costs import remember_cost
         from airflow_provider_make.client.errors import Action, MakeError, action_of
         from airflow_provider_make.client.kinds import RequestKind
+        from airflow_provider_make.monitoring import metrics
+        from airflow_provider_make.monitoring.records import RequestRecord
 
         call = self.api_call()
+        kind = RequestKind[call.endpoint.upper()]  # a send's endpoint is its kind's
+        record = RequestRecord(durable, context, kind=kind.value, recipients=call.recipients, earlier=earlier)
         try:
-            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            durable.set(xcom_keys.STATE_REQUEST, {"intent": fingerprint, "at": now})
+            record.intent(
+                {"intent": fingerprint, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            )
         except Exception as error:  # noqa: BLE001 - nothing was sent: retrying is safe
             raise AirflowException(
                 f"keeping the intent to send in the {durable.backend} failed: {error}"
@@ -154,13 +164,16 @@ class BaseMakeSendOperator(UsesMakeHook, BaseOperator):
         try:
             result = self.hook.send(call)
         except MakeError as error:
+            if error.result_code is not None:  # the API answered: refused
+                metrics.refused(kind, result_code=error.result_code)
             if action_of(error) is not Action.UNKNOWN:  # refused, or never reached the API
-                durable.delete(xcom_keys.STATE_REQUEST)
+                record.refusal(error.result_code, str(error))
             raise
         self.log.info(result.summary())
+        metrics.accepted(kind, cost=result.cost, credits_left=result.credits)
         request = result.to_dict()
         try:
-            durable.set(xcom_keys.STATE_REQUEST, {**request, "fingerprint": fingerprint})
+            record.answer(request, {**request, "fingerprint": fingerprint}, self.hook.tracking_url(result.id))
         except Exception as error:  # noqa: BLE001 - whatever it is, a retry would find only the intent
             raise AirflowFailException(
                 f"{result.summary()}, but keeping that in the {durable.backend} failed ({error}); the task "
@@ -275,10 +288,21 @@ class BaseMakeWaitingOperator(BaseMakeSendOperator):
     ) -> dict[str, Any]:
         """The task's result once the request is finished: the request and its ``tracking``."""
         from airflow_provider_make.client.kinds import RequestKind
+        from airflow_provider_make.durable import DurableState
+        from airflow_provider_make.monitoring.records import record_finished
 
         self.log.info("%s %s is finished", RequestKind(request["kind"]).label, request["id"])
+        record_finished(DurableState(context), finished_at(tracking))
         remember_record_link(self, context, tracking)
         return {**request, "tracking": tracking}
+
+
+def finished_at(tracking: dict[str, Any]) -> datetime:
+    """When a request finished: the latest date of its tracking (its hang-up or execution date)."""
+    dates = [
+        datetime.fromisoformat(value) for name, value in tracking.items() if name.endswith("_at") and value
+    ]
+    return max(dates, default=datetime.now(timezone.utc))
 
 
 class _CallerCalleeOperator(BaseMakeWaitingOperator):
