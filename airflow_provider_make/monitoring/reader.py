@@ -403,8 +403,8 @@ def purge(
 ) -> int:
     """Delete the records (and a campaign's rows) untouched for ``retention_days``; how many.
 
-    0 keeps everything. A purged task instance, cleared later, sends again: as on 3.3 once
-    ``[state_store] default_retention_days`` has passed.
+    0 keeps everything. A purged task instance, cleared later, sends again (on 3.3 the
+    operators' values also expire then in the state store).
     """
     if retention_days <= 0:
         return 0
