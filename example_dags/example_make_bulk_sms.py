@@ -36,6 +36,8 @@ with DAG(
         max_concurrency=8,
         on_invalid="skip",
         max_cost=1000,
+        # One record per row: its own fields, the number and text sent, status, error, times.
+        results_path="{{ var.value.get('make_results_dir', '/tmp') }}/tell_customers_{{ ts_nodash }}.csv",
         wait_for_completion=True,
         deferrable=True,
         poll_interval=1,

@@ -119,7 +119,7 @@ def test_a_campaign_is_one_row_with_its_counts_and_pages_of_rows(recorded: Recor
     assert {row["state"] for row in campaigns} == {"finished"}
     for row in campaigns:
         assert row["counts"]["total"] == 300
-        assert row["counts"]["accepted"] == 270 and row["counts"]["failed"] == 30
+        assert row["counts"]["accepted"] == 270 and row["counts"]["refused"] == 30
         assert row["cost"] == 270 * 5
     stored = recorded.stored()
     for store in STORES:

@@ -1,103 +1,97 @@
-"""The campaign's event loop: sends the rows concurrently, never past its budgets.
+"""The campaign's loop: one coroutine sends the rows, window by window, never past its limits.
 
-One ``asyncio`` loop in the worker (``asyncio.run``) holds three coroutines:
+The loop reserves rows in one durable write (:meth:`Ledger.prepare`/:meth:`Ledger.commit`,
+run in a thread), starts their sends as slots free up (at most ``max_concurrency`` in
+flight, ``max_per_second``, ``max_cost``), records each answer, and reserves the next rows
+while the reserved ones still run (the window slides: the slowest row of a window never
+holds the others). ``intents`` never holds more than ``2 x max_concurrency`` rows.
 
-* the sender takes rows that are durably reserved, waits for a free slot (at most
-  ``max_concurrency`` requests in flight), for its turn under ``max_per_second``, and for
-  room under ``max_cost``, then starts the send;
-* the writer is the only one that touches the durable store: per tick it records the
-  results that came back since the last tick and reserves the next rows in one write,
-  never letting ``intents`` exceed ``2 x max_concurrency`` rows (see :mod:`.ledger` for
-  why that bounds ``unknown``). It ticks only when the sender needs rows, enough results
-  wait (see :meth:`Campaign.batch`), or results have waited a second: a write costs CPU
-  wherever the store lives, so a send wakes it only when a tick is due. A chunk of
-  results is written once its rows are all settled (see :mod:`.ledger`). Writes run in a
-  thread, so the sends go on while the store works;
-* the reporter logs a progress line every few seconds.
+A row's fate is :func:`action_of` its error: a request to fix fails the row, an account to
+fix (101, 102) stops the campaign at once (no send starts after it; its rows stay
+``retry``), a retry leaves the row to send again, and a send that may have been accepted
+is ``unknown``, never sent again on a guess (spec decision 13).
 
-Every send goes through the request pipeline, over the campaign's own keep-alive
-connections (:mod:`.transport`), or, where that does not apply (a proxy, Python 3.10),
-through the async driver over the loop's one connection pool, sized to
-``max_concurrency`` by :func:`loop_pool` before anything else uses it. A row's failure
-is that row's: 104 and the other caller errors fail the row,
-a send that may have been accepted is ``unknown``, 102 (no credit) and 101 (wrong
-password) stop the campaign cleanly, the rows not sent staying for a retry.
+Each row counts in the provider's metrics (:mod:`~airflow_provider_make.monitoring.metrics`),
+and each state write carries the campaign's monitoring record (its counts so far, ``running``
+until the last write).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_make.campaign import transport
-from airflow_provider_make.campaign.ledger import (
-    ACCEPTED,
-    FAILED,
-    JOURNAL_ROWS,
-    RETRY,
-    UNKNOWN,
-    Entry,
-    Ledger,
-)
-from airflow_provider_make.campaign.transport import CampaignTransport
+from airflow_provider_make.campaign import report, transport
+from airflow_provider_make.campaign.ledger import ACCEPTED, FAILED, RETRY, UNKNOWN, Result
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
-from airflow_provider_make.client.errors import (
-    MakeAuthError,
-    MakeConfigurationError,
-    MakeCreditError,
-    MakeError,
-    MakeInvalidArgumentError,
-    MakeTransportError,
-)
+from airflow_provider_make.client.errors import Action, MakeCreditError, MakeError, action_of
+from airflow_provider_make.client.kinds import RequestKind
+from airflow_provider_make.monitoring import metrics
+from airflow_provider_make.monitoring.records import campaign_record, utc_now
 
 if TYPE_CHECKING:
+    from airflow_provider_make.campaign.ledger import Ledger, Write
+    from airflow_provider_make.campaign.options import Options
     from airflow_provider_make.campaign.rows import Plan
     from airflow_provider_make.client.settings import ClientSettings
 
-#: The share of the results expected during a write that the next write starts early for
-#: (see :meth:`Campaign.batch`).
-WRITE_MARGIN = 0.5
 #: Why a campaign stopped before its list was done.
-STOP_CREDIT, STOP_MAX_COST, STOP_AUTH, STOP_STATE = "credit", "max_cost", "auth", "state"
+STOP_BALANCE, STOP_ACCOUNT, STOP_MAX_COST, STOP_STATE = "balance", "account", "max_cost", "state"
+#: Why the balance or the API's 0 can mean either (spec decision 10).
+BOTH_CAUSES = (
+    "either the account is empty (top it up on makesms.fr) or the connection's login or password is "
+    "wrong (the API answers 0 credits for a wrong password)"
+)
+#: A row's status for each action of its error.
+STATUS_OF = {Action.FIX_REQUEST: FAILED, Action.FIX_ACCOUNT: RETRY, Action.RETRY: RETRY}
 
 
-@dataclass(frozen=True)
-class Options:
-    """How fast and how far a campaign may go."""
-
-    max_concurrency: int
-    max_per_second: float | None = None
-    max_cost: int | None = None
-    resend_unknown: bool = False
-    progress_interval: float = 5.0
-
-    @property
-    def window(self) -> int:
-        """The most rows ``intents`` holds: the bound on rows a killed worker leaves ``unknown``."""
-        return 2 * self.max_concurrency
+class CampaignStoppedError(Exception):
+    """The campaign stopped on a limit of its own (``max_cost``) or could not keep its progress."""
 
 
 @dataclass
 class Outcome:
-    """How the loop ended: a stop reason (None: the list is done) and the money figures."""
+    """How the loop ended: a stop reason (None: the list is done), its error, the figures."""
 
-    stop: str | None
-    stop_error: MakeError | Exception | None
-    credits_before: int
-    credits: int  # the last balance the API answered
-    sent: int  # sends started by this try
-    seconds: float
+    stop: str | None = None
+    stop_error: BaseException | None = None
+    credits_before: int = 0
+    credits: int = 0  # the last balance the API answered
+    sent: int = 0  # sends started by this try
+    seconds: float = 0.0
+
+
+Client = transport.CampaignTransport | AsyncMakeClient
+
+
+def open_client(settings: ClientSettings, concurrency: int) -> Client:
+    if transport.applies(settings):
+        return transport.CampaignTransport(settings)
+    loop_pool(concurrency)  # first: the loop's pool gets one slot per concurrent send
+    return AsyncMakeClient(settings)
+
+
+def result_of(error: Exception) -> Result:
+    """A failed send's result, its status decided by :func:`action_of` (a bug of ours: ``unknown``)."""
+    status = STATUS_OF.get(action_of(error), UNKNOWN)
+    if isinstance(error, MakeError):
+        return Result(status, "", error.result_code, 0, error.message)
+    return Result(status, error=f"{type(error).__name__}: {error}")
 
 
 class Campaign:
-    """One try of a campaign; :meth:`run` it in a fresh event loop."""
+    """One try of a campaign; :meth:`run` it in a fresh event loop.
+
+    ``identity``: the task instance try's :func:`~airflow_provider_make.monitoring.records.identity`,
+    for the monitoring record (None: no record).
+    """
 
     def __init__(
         self,
@@ -105,322 +99,192 @@ class Campaign:
         ledger: Ledger,
         settings: ClientSettings,
         options: Options,
-        log: Any,  # the task's logger (Airflow's, or logging's in tests): %-style messages
+        log: Any,
+        identity: Mapping[str, Any] | None = None,
     ) -> None:
-        self.plan = plan
-        self.ledger = ledger
-        self.settings = settings
-        self.options = options
-        self.log = log
-        self.stop: str | None = None
-        self.stop_error: MakeError | Exception | None = None
-        self.sent = 0
-        self.finished = 0
-        self.in_flight = 0
-        self.credits = 0
-        self._todo = 0
-        self._pending: Iterator[int] = iter(())
-        self._exhausted = False  # the writer has taken the last pending row
-        self._all_reserved = False  # ... and handed it to the sender
-        self._sending_done = False
-        self._intents: set[int] = set()
-        self._resolved: list[int] = []  # rows answered since the writer's last tick
-        self._released: list[int] = []  # rows reserved but never sent (the campaign stopped)
-        self._reserved: deque[int] = deque()
-        self._starving = False  # the sender waits for reserved rows
-        self._started = 0.0
-        self._spent = 0
-        self._highest: int | None = None
-        self._write_seconds = 0.05  # how long a state write takes (a moving average)
-        self._batch = max(1, options.max_concurrency // 2)  # results that make a tick due (see batch())
+        self.plan, self.ledger, self.settings, self.options, self.log = plan, ledger, settings, options, log
+        self.identity = identity
+        # The campaign started with its first try (a retry's record keeps that date).
+        self.started_at: str = (ledger.monitor or {}).get("started_at") or utc_now()
+        self.outcome = Outcome()
+        self.finished = self.in_flight = self.todo = 0
+        self.started = time.monotonic()
 
-    # ------------------------------------------------------------------ the loop
-
-    async def run(self) -> Outcome:
-        """Send every pending row (or until a stop); the outcome. Raises only what comes before."""
-        options = self.options
-        client: CampaignTransport | AsyncMakeClient
-        if transport.applies(self.settings):
-            client = CampaignTransport(self.settings)
-        else:
-            loop_pool(options.max_concurrency)  # first: the loop's pool gets one slot per concurrent send
-            client = AsyncMakeClient(self.settings)
-        self._wake = asyncio.Event()
-        self._more = asyncio.Event()
-        self._done_one = asyncio.Event()
-        # Spec decision 10: 0 also means a wrong password; the first send will say which.
-        credits_before = await client.request(calls.credits(region=self.settings.default_region))
-        self.credits = credits_before
-        if credits_before == 0:
-            self.log.warning("The account has 0 credits (or the login or password is wrong)")
-        self._spent, self._highest = self.ledger.spent(), self.ledger.highest_cost()
-        pending = list(self.ledger.pending(self.plan.sendable(), options.resend_unknown))
-        self._todo = len(pending)
-        self._pending = iter(pending)
-        del pending
-        self.log.info(
-            "Campaign: %d rows to send (%d in the list), %d at a time%s; the account has %d credits",
-            self._todo,
-            self.plan.total,
-            options.max_concurrency,
-            f", at most {options.max_per_second:g}/s" if options.max_per_second else "",
-            credits_before,
-        )
-        self._started = time.monotonic()
-        writer = asyncio.create_task(self._write_loop())
-        reporter = asyncio.create_task(self._report_loop())
+    async def run(self, cost_per_sms: int | None = None) -> Outcome:
+        """Send every pending row (or until a stop). ``cost_per_sms``: what one row is expected to cost."""
+        client = open_client(self.settings, self.options.max_concurrency)
         try:
-            await self._send_loop(client)
+            credits = await client.request(calls.credits(region=self.settings.default_region))
+            metrics.credits_left(credits)
+            self.outcome.credits_before = self.outcome.credits = credits
+            pending = deque(self.ledger.pending(self.plan.sendable(), self.options.resend_unknown))
+            self.todo = len(pending)
+            self.log.info(
+                "Campaign: %d rows to send (%d in the list), %d at a time; the account has %d credits",
+                self.todo, self.plan.total, self.options.max_concurrency, credits,
+            )  # fmt: skip
+            if pending and credits < max(1, cost_per_sms or self.ledger.highest_cost or 1):
+                why = (
+                    f"the account has {credits} credits, not enough for one SMS: {BOTH_CAUSES}. Nothing sent"
+                )
+                self._stop(STOP_BALANCE, MakeCreditError(why, request="makeSms+"))
+            elif pending:
+                self.started = time.monotonic()
+                await self._loop(client, pending)
+                if self.outcome.stop != STOP_STATE and self.ledger.monitor and self.ledger.monitor["running"]:
+                    await asyncio.to_thread(self.ledger.commit, self._prepare([], self.plan.total, (), True))
         finally:
-            self._sending_done = True
-            self._wake.set()
-            await writer
-            reporter.cancel()
-            if isinstance(client, CampaignTransport):
-                await client.aclose()
-            else:
-                await loop_pool().aclose()
-        return Outcome(
-            self.stop,
-            self.stop_error,
-            credits_before,
-            self.credits,
-            self.sent,
-            time.monotonic() - self._started,
-        )
+            await (
+                client.aclose() if isinstance(client, transport.CampaignTransport) else loop_pool().aclose()
+            )
+        self.outcome.seconds = time.monotonic() - self.started
+        return self.outcome
 
-    async def _send_loop(self, client: CampaignTransport | AsyncMakeClient) -> None:
-        slots = asyncio.Semaphore(self.options.max_concurrency)
-        sends: set[asyncio.Task[None]] = set()
-        next_start = time.monotonic()
-        interval = 1.0 / self.options.max_per_second if self.options.max_per_second else 0.0
-        while True:
-            row = await self._next_reserved()
-            if row is None:
-                break
-            await slots.acquire()
-            if self.stop is not None or not await self._within_budget():
-                slots.release()
-                self._release(row)
-                break
-            if interval:
-                now = time.monotonic()
-                if next_start > now:
-                    await asyncio.sleep(next_start - now)
-                next_start = max(now, next_start) + interval
-            self.in_flight += 1
-            self.sent += 1
-            send = asyncio.create_task(self._send(client, row, slots))
-            sends.add(send)
-            send.add_done_callback(sends.discard)
-        if sends:
-            await asyncio.gather(*sends)
-        while self._reserved:
-            self._release(self._reserved.popleft())
+    def _prepare(self, reserve: list[int], frontier: int, release: Iterable[int], ending: bool) -> Write:
+        """The ledger's next write, with the monitoring record as of now (``running`` until ``ending``)."""
+        if self.identity is not None:
+            counts = report.summary(self.plan, self.ledger, self.outcome.credits)
+            del counts["credits"]
+            self.ledger.monitor = campaign_record(
+                self.identity,
+                counts=counts,
+                started_at=self.started_at,
+                running=not ending,
+                credits=self.outcome.credits,
+            )
+        return self.ledger.prepare(reserve, frontier, release)
 
-    async def _next_reserved(self) -> int | None:
-        """The next row the writer has durably reserved; None once there are no more."""
-        while not self._reserved:
-            if self.stop is not None or self._all_reserved:
-                return None
-            self._more.clear()
-            self._starving = True
-            self._wake.set()  # ask for more
-            await self._more.wait()
-        return self._reserved.popleft()
+    def _stop(self, reason: str, error: BaseException | None) -> None:
+        if self.outcome.stop is None:
+            self.outcome.stop, self.outcome.stop_error = reason, error
 
-    async def _within_budget(self) -> bool:
-        """Whether one more send fits under ``max_cost``; waits for in-flight sends to tell.
+    def _fits_budget(self) -> bool | None:
+        """Whether one more send fits ``max_cost`` (None: wait for the sends in flight to tell).
 
-        The next send's cost is estimated from the highest cost the API answered so far
-        (costs are never assumed). Until one is known, sends go one at a time.
+        The next send's cost is the highest the API answered so far; until one is known,
+        sends go one at a time.
         """
-        max_cost = self.options.max_cost
-        while max_cost is not None:
-            estimate, spent = self._highest, self._spent
-            if estimate is None and self.in_flight == 0 and spent < max_cost:
-                return True
-            if estimate is not None and spent + (self.in_flight + 1) * estimate <= max_cost:
-                return True
-            if self.in_flight == 0:
-                self._halt(STOP_MAX_COST, None)
-                return False
-            self._done_one.clear()
-            await self._done_one.wait()
-            if self.stop is not None:
-                return False
-        return True
+        max_cost, spent, estimate = self.options.max_cost, self.ledger.spent, self.ledger.highest_cost
+        if max_cost is None:
+            return True
+        if (estimate is None and spent < max_cost) or (
+            estimate is not None and spent + (self.in_flight + 1) * estimate <= max_cost
+        ):
+            return True if estimate is not None or self.in_flight == 0 else None
+        return None if self.in_flight else False
 
-    async def _send(
-        self, client: CampaignTransport | AsyncMakeClient, row: int, slots: asyncio.Semaphore
-    ) -> None:
-        entry: Entry
-        try:
-            result = await client.request(self.plan.call(row))
-        except MakeCreditError as error:
-            entry = [RETRY, "", error.result_code, 0, error.message]
-            self._halt(STOP_CREDIT, error)
-        except (MakeAuthError, MakeConfigurationError) as error:
-            entry = [RETRY, "", error.result_code, 0, error.message]
-            self._halt(STOP_AUTH, error)
-        except MakeTransportError as error:
-            # Spec decision 13: a send that may have reached the API is never sent again on a guess.
-            entry = [UNKNOWN if error.may_have_been_accepted else RETRY, "", None, 0, error.message]
-        except MakeInvalidArgumentError as error:
-            entry = [FAILED, "", error.result_code, 0, error.message]  # 104 and the like: this row only
-        except MakeError as error:
-            entry = [RETRY, "", error.result_code, 0, error.message]  # 0, 111: nothing was accepted
-        except Exception as error:  # noqa: BLE001 - a bug must not lose the row: its fate is unknown
-            entry = [UNKNOWN, "", None, 0, f"{type(error).__name__}: {error}"]
-        else:
-            entry = [ACCEPTED, result.id, result.result_code, result.cost, ""]
-            self.credits = min(self.credits, result.credits)
-            self._spent += result.cost
-            self._highest = max(self._highest or 0, result.cost)
-        finally:
-            slots.release()
-        self.ledger.results[row] = entry
-        self.in_flight -= 1
-        self.finished += 1
-        self._resolved.append(row)
-        self._done_one.set()
-        if len(self._resolved) >= self._batch or self.stop is not None:
-            self._wake.set()  # else the writer is not due: waking it costs CPU for nothing
+    async def _loop(self, client: Client, pending: deque[int]) -> None:
+        options, ledger = self.options, self.ledger
+        window, low = 2 * options.max_concurrency, max(1, options.max_concurrency // 4)
+        interval = 1.0 / options.max_per_second if options.max_per_second else 0.0
+        loop = asyncio.get_running_loop()
+        next_start = next_report = time.monotonic()
+        wake = asyncio.Event()
+        answered: deque[tuple[int, Result, BaseException | None]] = deque()
+        reserved: deque[int] = deque()
+        writing: list[int] = []
+        sends: set[asyncio.Future[None]] = set()
+        write: asyncio.Future[None] | None = None
+        durable = True  # every write so far succeeded
 
-    def _halt(self, reason: str, error: MakeError | Exception | None) -> None:
-        if self.stop is None:
-            self.stop, self.stop_error = reason, error
-            self._more.set()
-            self._done_one.set()
+        def wake_up(_: object) -> None:
+            wake.set()
 
-    def _release(self, row: int) -> None:
-        self._released.append(row)
-        self._wake.set()
-
-    # ------------------------------------------------------------------ durable writes
-
-    def batch(self) -> int:
-        """How many results wait before a write: as many as the sends allow, to write less often.
-
-        After a write, ``intents`` holds the rows in flight and ``max_concurrency`` more
-        (reserved, or answered since); the sender runs out of reserved rows once
-        ``max_concurrency`` results came back since that write. So the next write can wait
-        for that many results, less some of the ones expected while it is written (half
-        the rate times a write's average duration): the slots freed during the rest of
-        the write wait for its end, a few milliseconds each, a small cost in throughput
-        (a few percent at most) against far fewer writes. Never fewer than half of them.
-        The writes, about ``rows / batch``, cost more CPU than anything else in the worker.
-        """
-        concurrency = self.options.max_concurrency
-        elapsed = time.monotonic() - self._started
-        if elapsed < 1.0:
-            return max(1, concurrency // 2)  # no rate to go by yet
-        margin = math.ceil(WRITE_MARGIN * self.finished / elapsed * self._write_seconds)
-        return max(1, concurrency // 2, concurrency - margin)
-
-    def _tick_due(self, idle: float) -> bool:
-        """Whether a write is worth its cost now (each write costs CPU wherever the store lives).
-
-        Yes when the sender waits for rows (and the last write did not just bring some),
-        the campaign is ending, :meth:`batch` results are waiting, or results have waited
-        a second.
-        """
-        return bool(
-            (self._starving and not self._reserved and self.stop is None)
-            or self._sending_done
-            or (self.stop is not None and self._resolved)
-            or self._released
-            or len(self._resolved) >= self._batch
-            or (self._resolved and idle >= 1.0)
-        )
-
-    async def _write_loop(self) -> None:
-        """Record results, then reserve the next window; the store's only writer."""
-        window = self.options.window
-        chunk_rows = self.ledger.chunk_rows
-        journal: list[int] = []  # rows recorded in make_campaign's journal, not yet in their chunks
-        last_tick = time.monotonic()
-        while True:
-            self._wake.clear()  # before looking: a wake-up from now on is not lost
-            idle = time.monotonic() - last_tick
-            if not self._tick_due(idle):
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.05, 1.0 - idle))
-                continue
-            self._starving = False
-            last_tick = time.monotonic()
-            resolved, self._resolved = self._resolved, []
-            released, self._released = self._released, []
+        async def send(row: int) -> None:
             try:
-                journal.extend(resolved)
-                intents = self._intents.difference(resolved, released)
-                new: list[int] = []
-                if self.stop is None and not self._sending_done:
-                    while len(intents) + len(new) < window and not self._exhausted:
-                        row = next(self._pending, None)
-                        if row is None:
-                            self._exhausted = True
-                        else:
-                            new.append(row)
-                # Rows go out in order: below the lowest row still reserved, this try adds no
-                # result, so those chunks are complete and written once (or, if the journal
-                # grew too long behind a slow row, every chunk it touches).
-                lowest = min(intents, default=min(new, default=self.ledger.total))
-                if len(journal) >= JOURNAL_ROWS or lowest >= self.ledger.total:
-                    complete = journal
-                else:
-                    complete = [row for row in journal if row < lowest - lowest % chunk_rows]
-                if complete:
-                    await asyncio.to_thread(self.ledger.write_chunks, self.ledger.snapshot(complete))
-                    if complete is journal:
-                        journal = []
-                    else:
-                        done = set(complete)
-                        journal = [row for row in journal if row not in done]
-                if new or resolved or intents != self._intents or complete:
-                    intents.update(new)
-                    state = (sorted(intents), self.ledger.journal(journal))
-                    started = time.monotonic()
-                    await asyncio.to_thread(self.ledger.write_state, *state)
-                    took = time.monotonic() - started
-                    self._write_seconds = 0.8 * self._write_seconds + 0.2 * took
-                    self._intents = intents
-                    self._batch = self.batch()
-            except Exception as error:  # noqa: BLE001 - whatever it is, progress is no longer durable
-                self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", error)
-                self._halt(STOP_STATE, error)
-                return
-            if self.stop is not None and new:
-                self._released.extend(new)  # reserved while the campaign stopped: never sent
-                self._wake.set()
-            elif new or self._exhausted:
-                self._reserved.extend(new)
-                self._all_reserved = self._exhausted
-                self._starving = False  # asked for during the write: answered by it
-                self._more.set()
-            if self._sending_done and not self._resolved and not self._released:
-                if journal:
-                    try:
-                        await asyncio.to_thread(self.ledger.write_chunks, self.ledger.snapshot(journal))
-                        await asyncio.to_thread(self.ledger.write_state, sorted(self._intents), {})
-                    except Exception as error:  # noqa: BLE001 - the journal still holds them
-                        self.log.warning("Moving the last results to their chunks failed: %s", error)
-                return
+                answer = await client.request(self.plan.call(row))
+            except Exception as error:  # noqa: BLE001 - every failure is the row's: result_of says how
+                answered.append((row, result_of(error), error))
+                if isinstance(error, MakeError) and error.result_code is not None:  # the API refused it
+                    metrics.refused(RequestKind.SMS_PLUS, result_code=error.result_code)
+            else:
+                metrics.accepted(answer.kind, cost=answer.cost, credits_left=answer.credits)
+                now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                self.outcome.credits = min(self.outcome.credits, answer.credits)
+                answered.append(
+                    (row, Result(ACCEPTED, answer.id, answer.result_code, answer.cost, "", now), None)
+                )
+            wake.set()
 
-    # ------------------------------------------------------------------ progress
+        while True:
+            wake.clear()
+            while answered:  # record the answers
+                row, result, error = answered.popleft()
+                ledger.record(row, result)
+                self.in_flight -= 1
+                self.finished += 1
+                if error is not None and action_of(error) is Action.FIX_ACCOUNT:
+                    self._stop(STOP_ACCOUNT, error)
+            if write is not None and write.done():  # a write ended: its rows may go
+                failed = write.exception()
+                write = None
+                if failed is not None:
+                    self.log.error("Keeping the campaign's progress failed (%s): stopping the sends", failed)
+                    why = (
+                        f"the campaign's progress could not be kept ({failed}): it stopped; a retry reports "
+                        "the rows then on the wire unknown"
+                    )
+                    self._stop(STOP_STATE, CampaignStoppedError(why))
+                    durable, writing = False, []  # not sent: never in a written intents
+                reserved.extend(writing)
+                writing = []
+            stopped = self.outcome.stop is not None
+            if not durable and not self.in_flight:
+                return  # progress can no longer be kept: the rows in intents stay there (unknown)
+            ending = not self.in_flight and (stopped or not (pending or reserved))
+            if write is None and (
+                (not stopped and pending and len(reserved) <= low and len(ledger.unsettled) < window)
+                or (ending and (reserved or ledger.journal or ledger.unsettled))
+            ):
+                released = list(reserved) if stopped else []
+                if stopped:
+                    reserved.clear()
+                else:
+                    writing = [
+                        pending.popleft() for _ in range(min(len(pending), window - len(ledger.unsettled)))
+                    ]
+                frontier = pending[0] if pending and not ending else self.plan.total
+                write = asyncio.ensure_future(
+                    asyncio.to_thread(ledger.commit, self._prepare(writing, frontier, released, ending))
+                )
+                write.add_done_callback(wake_up)
+            elif write is None and ending:
+                return
+            now = time.monotonic()
+            while reserved and not stopped and self.in_flight < options.max_concurrency:
+                if interval and next_start > now:
+                    loop.call_later(next_start - now, wake.set)
+                    break
+                fits = self._fits_budget()
+                if not fits:
+                    if fits is not None:
+                        why = (
+                            f"max_cost={options.max_cost} reached: {ledger.spent} credits spent, the next "
+                            "send would pass it; raise max_cost and clear the task to send the rest"
+                        )
+                        self._stop(STOP_MAX_COST, CampaignStoppedError(why))
+                        wake.set()
+                    break
+                next_start = max(now, next_start) + interval
+                self.in_flight += 1
+                self.outcome.sent += 1
+                sending = asyncio.ensure_future(send(reserved.popleft()))
+                sends.add(sending)  # a reference, so the task is not collected while it runs
+                sending.add_done_callback(sends.discard)
+            if now >= next_report:
+                if next_report > self.started:
+                    self.log.info(self.progress_line())
+                next_report = now + options.progress_interval
+            await wake.wait()
 
     def progress_line(self) -> str:
-        """``sent/total``, rate, ETA and credits spent, for the log."""
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        """Requests answered, accepted and refused, rate, ETA and credits spent, for the log."""
+        elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = self.finished / elapsed
-        left = self._todo - self.finished
+        left = self.todo - self.finished
         eta = f"{left / rate:.0f} s" if rate > 0 else "unknown"
         return (
-            f"Campaign progress: {self.finished}/{self._todo} sent, {rate:.1f}/s, ETA {eta}, "
-            f"{self._spent} credits spent, {self.in_flight} in flight"
+            f"Campaign progress: {self.finished}/{self.todo} answered "
+            f"({self.ledger.count(ACCEPTED)} accepted, {self.ledger.count(FAILED)} refused), {rate:.1f}/s, "
+            f"ETA {eta}, {self.ledger.spent} credits spent, {self.in_flight} in flight"
         )
-
-    async def _report_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.progress_interval)
-            self.log.info(self.progress_line())

@@ -38,24 +38,38 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 #: Bytes asked of the socket per read (an answer is a few hundred).
 READ_BYTES = 64 * 1024
-#: A keep-alive connection idle longer than this is closed rather than reused: servers
-#: close idle ones after a few seconds (Apache: 5), and a request written into one the
-#: server is closing would be of unknown fate.
+#: A keep-alive connection idle longer than this is closed rather than reused, when the
+#: server did not say how long it keeps one (``Keep-Alive: timeout=N``): a request written
+#: into a connection the server is closing would be of unknown fate.
 MAX_IDLE_SECONDS = 2.0
+#: Seconds taken off the server's ``Keep-Alive: timeout`` (clocks and the network differ).
+IDLE_MARGIN = 1.0
+
+
+def keep_alive_seconds(headers: list[tuple[bytes, bytes]]) -> float:
+    """How long the connection may stay idle: the server's ``Keep-Alive: timeout`` less a margin."""
+    for name, value in headers:
+        if name == b"keep-alive":
+            for part in value.split(b","):
+                key, _, number = part.strip().partition(b"=")
+                if key.strip().lower() == b"timeout" and number.strip().isdigit():
+                    return max(0.0, int(number) - IDLE_MARGIN)
+    return MAX_IDLE_SECONDS
 
 
 class _Connection:
-    __slots__ = ("idle_since", "protocol", "reader", "writer")
+    __slots__ = ("idle_since", "max_idle", "protocol", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: h11.Connection):
         self.reader = reader
         self.writer = writer
         self.protocol = protocol
         self.idle_since = 0.0
+        self.max_idle = MAX_IDLE_SECONDS
 
     def reusable(self, now: float) -> bool:
         return (
-            now - self.idle_since < MAX_IDLE_SECONDS
+            now - self.idle_since < self.max_idle
             and not self.writer.is_closing()
             and not self.reader.at_eof()
             and not getattr(self.reader, "_buffer", b"")  # bytes nobody asked for: the server is confused
@@ -164,6 +178,7 @@ class CampaignTransport:
                         encodings = [value for name, value in event.headers if name == b"content-encoding"]
                         encoding = b", ".join(encodings).decode("latin-1") if encodings else None
                         answer = Answer(event.status_code, event.reason.decode("latin-1"), encoding)
+                        connection.max_idle = keep_alive_seconds(event.headers)
                     elif isinstance(event, h11.Data) and answer is not None:
                         if answer.add(event.data):
                             break  # over the cap: the pipeline says so; the connection is dropped

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_make import xcom_keys
-from airflow_provider_make.campaign.ledger import CHUNK_KEY_PREFIX, STATE_KEY, chunk_key
+from airflow_provider_make.campaign.ledger import CHUNK_KEY_PREFIX, STATE_KEY, Result, chunk_key
 from airflow_provider_make.monitoring.records import (
     ACCEPTED,
     FINISHED,
@@ -297,7 +297,7 @@ def summary(rows: list[dict[str, Any]], days: int, now: datetime) -> dict[str, A
         if row["kind"] == "campaign":
             counts = row["counts"]
             total[ACCEPTED] += counts.get("accepted", 0)
-            total[REFUSED] += counts.get("failed", 0)
+            total[REFUSED] += counts.get("refused", 0)
             total[UNKNOWN] += counts.get("unknown", 0)
         else:
             total[ACCEPTED if row["state"] == FINISHED else row["state"]] += 1
@@ -372,15 +372,15 @@ def campaign_rows(session: Session, campaign: Stored, limit: int, offset: int) -
         entries.update({row: entry for row, entry in journal.items() if base <= row < base + chunk_rows})
         for row in sorted(entries):
             if row >= offset and len(found) < limit:
-                status, tracking_id, result_code, cost, message = entries[row]
+                result = Result(*entries[row])
                 found.append(
                     {
                         "row": row,
-                        "tracking_id": tracking_id or None,
-                        "status": status,
-                        "result_code": result_code,
-                        "cost": cost,
-                        "message": message,
+                        "tracking_id": result.id or None,
+                        "status": result.status,
+                        "result_code": result.result_code,
+                        "cost": result.cost,
+                        "message": result.error,
                     }
                 )
         number += 1

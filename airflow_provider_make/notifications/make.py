@@ -13,6 +13,8 @@ from airflow_provider_make.tasks import UsesMakeHook
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_make.client.answers import SendResult
+
 
 class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
     """Send an SMS with makeSms+ from a callback: ``on_failure_callback=MakeSmsNotifier(...)``.
@@ -50,14 +52,24 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
 
     @contextlib.contextmanager
     def _failure_logged(self) -> Iterator[None]:
-        """A failure is logged (Airflow would swallow it), then raised."""
+        """A failure is logged (Airflow would swallow it), counted if the API refused it, then raised."""
         from airflow_provider_make.client.errors import MakeError
+        from airflow_provider_make.client.kinds import RequestKind
+        from airflow_provider_make.monitoring import metrics
 
         try:
             yield
         except MakeError as error:
             self.log.error("MakeSmsNotifier could not send the SMS to %s: %s", self.recipient, error)
+            if error.result_code is not None:
+                metrics.refused(RequestKind.SMS_PLUS, result_code=error.result_code)
             raise
+
+    def _accepted(self, result: SendResult) -> None:
+        from airflow_provider_make.monitoring import metrics
+
+        metrics.accepted(result.kind, cost=result.cost, credits_left=result.credits)
+        self.log.info("MakeSmsNotifier: %s", result.summary())
 
     def notify(self, context: Context) -> None:
         """Send the SMS (synchronously)."""
@@ -65,7 +77,7 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
             result = self.hook.sms_plus(
                 self.sender, self.recipient, self.message, transliterate=self.transliterate
             )
-        self.log.info("MakeSmsNotifier: %s", result.summary())
+        self._accepted(result)
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS without blocking the event loop (for async callbacks and the triggerer)."""
@@ -79,7 +91,7 @@ class MakeSmsNotifier(UsesMakeHook, BaseNotifier):
                 message=self.message,
                 transliterate=self.transliterate,
             )
-        self.log.info("MakeSmsNotifier: %s", result.summary())
+        self._accepted(result)
 
 
 send_make_sms_notification = MakeSmsNotifier

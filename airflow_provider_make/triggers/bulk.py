@@ -15,10 +15,10 @@ class MakeCampaignTrigger(BaseTrigger):
 
     The payload and the event are plain JSON. The event is one of::
 
-        {"status": "success", "deliveries": {id: {"delivered_at": ISO-8601 or None, "problem": str}}}
+        {"status": "success", "executions": {id: {"executed_at": ISO-8601 or None, "problem": str}}}
         {"status": "error", "error": {...}}     # MakeError.to_event()
 
-    Rows still not sent at ``end_time`` have ``delivered_at`` None: the operator lists them.
+    Rows still not executed at ``end_time`` have ``executed_at`` None: the operator lists them.
     The triggerer's event loop is shared, so its HTTP pool is not resized here; the
     trigger bounds its own looks in flight instead.
 
@@ -59,22 +59,22 @@ class MakeCampaignTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait for every row or the deadline; yield exactly one event."""
-        from airflow_provider_make.campaign.delivery import wait_for_deliveries
+        from airflow_provider_make.campaign.delivery import wait_for_executions
         from airflow_provider_make.client.errors import MakeConfigurationError, MakeError, MakeTransportError
         from airflow_provider_make.hooks.make import MakeHook
 
         event: dict[str, Any]
         try:
             settings = await MakeHook(make_conn_id=self.make_conn_id).aget_settings()
-            deliveries = await wait_for_deliveries(
+            executions = await wait_for_executions(
                 settings,
                 self.tracking_ids,
-                end_time=self.end_time,
+                deadline=self.end_time,
                 poll_interval=self.poll_interval,
                 max_concurrency=self.max_concurrency,
                 log=self.log,
             )
-            event = {"status": "success", "deliveries": deliveries}
+            event = {"status": "success", "executions": executions}
         except MakeError as error:
             event = {"status": "error", "error": error.to_event()}
         except Exception as error:  # noqa: BLE001 - tell the task, plainly, rather than crash

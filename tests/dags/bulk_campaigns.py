@@ -1,4 +1,4 @@
-"""Test DAGs of campaigns: a large list, bad rows, no credit in the middle, waiting in the worker.
+"""Test DAGs of campaigns: a large list, bad rows, no credit in the middle, waiting in the worker, a dry run.
 
 The list size and the results path come from the environment, so one file serves the
 tests of tests/test_bulk_dags.py.
@@ -17,6 +17,12 @@ from airflow_provider_make.operators.bulk import MakeBulkSmsPlusOperator
 ROWS = int(os.environ.get("BULK_ROWS", "100"))
 CONCURRENCY = int(os.environ.get("BULK_CONCURRENCY", "20"))
 RESULTS = os.environ.get("BULK_RESULTS_PATH") or None
+#: bench/campaign.py measures the campaign task's CPU and memory (bench/measure.py).
+MEASURE: dict[str, Any] = {}
+if os.environ.get("BULK_MEASURE"):
+    from bench import measure
+
+    MEASURE = {"pre_execute": measure.started, "post_execute": measure.finished}
 
 
 def people(count: int) -> list[dict[str, Any]]:
@@ -36,6 +42,7 @@ with DAG(dag_id="bulk_large", schedule=None, start_date=datetime(2026, 1, 1), ca
         message="Bonjour {name}",
         max_concurrency=CONCURRENCY,
         results_path=RESULTS,
+        **MEASURE,
     )
 
 with DAG(dag_id="bulk_bad_rows", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
@@ -53,6 +60,20 @@ with DAG(dag_id="bulk_bad_rows", schedule=None, start_date=datetime(2026, 1, 1),
         on_invalid="skip",
     )
 
+with DAG(dag_id="bulk_dry_run", schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    # COST_PER_SMS unset: the last makeSms+ cost seen charged to the account (or unknown).
+    COST = os.environ.get("BULK_COST_PER_SMS")
+    MakeBulkSmsPlusOperator(
+        task_id="rehearse",
+        sender="+33612345678",
+        recipients=people(ROWS),
+        message="Bonjour {name}",
+        dry_run=True,
+        cost_per_sms=int(COST) if COST else None,
+        results_path=RESULTS,
+        **MEASURE,
+    )
+
 with DAG(
     dag_id="bulk_no_credit_then_retry",
     schedule=None,
@@ -60,7 +81,7 @@ with DAG(
     catchup=False,
     default_args={"retries": 1, "retry_delay": timedelta(seconds=8)},
 ):
-    # The account runs out of credit halfway; the test tops it up during the retry delay.
+    # The account runs out of credit halfway: 102 fails the task without its retries.
     MakeBulkSmsPlusOperator(
         task_id="campaign",
         sender="+33612345678",

@@ -67,26 +67,21 @@ def killed(store: str, **context: Any) -> None:
 
 
 def campaign(store: str, total: int, running: bool = False, **context: Any) -> None:
-    """A campaign's records as the ledger keeps them: its state (with the monitoring record) and chunks."""
-    from airflow_provider_make.campaign.ledger import STATE_KEY, Ledger
+    """A campaign's records as its runner leaves them: the ledger's chunks, then its state
+    carrying the monitoring record."""
+    from airflow_provider_make.campaign.ledger import Ledger, Result
     from airflow_provider_make.monitoring.records import campaign_record, identity, utc_now
 
-    durable = _durable(context, store)
-    ledger = Ledger(durable, "fingerprint", total)
+    ledger = Ledger(_durable(context, store), "fingerprint", total)
     for row in range(total):
-        ledger.results[row] = (
-            ["accepted", f"id{row}", 28, 5, ""] if row % 10 else ["failed", "", 102, 0, "no"]
+        ledger.record(
+            row, Result("accepted", f"id{row}", 28, 5) if row % 10 else Result("failed", "", 102, 0, "no")
         )
-    ledger.write_chunks(ledger.snapshot(range(total)))
-    counts = {
-        "total": total,
-        "accepted": total - len(range(0, total, 10)),
-        "failed": len(range(0, total, 10)),
-    }
-    counts.update(invalid=0, unknown=0, skipped_duplicates=0, cost=ledger.spent())
-    monitor = campaign_record(identity(context), counts=counts, started_at=utc_now(), running=running)
-    value = {"version": 1, "fingerprint": "fingerprint", "total": total, "chunk_rows": ledger.chunk_rows}
-    durable.set(STATE_KEY, {**value, "intents": [], "journal": {}, "monitor": monitor})
+    refused = len(range(0, total, 10))
+    counts = {"total": total, "accepted": total - refused, "refused": refused}
+    counts.update(invalid=0, unknown=0, skipped_duplicates=0, cost=ledger.spent)
+    ledger.monitor = campaign_record(identity(context), counts=counts, started_at=utc_now(), running=running)
+    ledger.commit(ledger.prepare([], frontier=total))
 
 
 START = datetime(2026, 1, 1)

@@ -1,4 +1,4 @@
-"""The campaign's transport answers exactly as the async driver does, against good and hostile servers.
+"""campaign/transport.py answers as the async driver does, against good and hostile servers.
 
 :class:`~airflow_provider_make.campaign.transport.CampaignTransport` runs the request
 pipeline over its own connections: each case runs one call through it and through
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
+import threading
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +24,10 @@ from airflow_provider_make.campaign import transport
 from airflow_provider_make.campaign.transport import CampaignTransport
 from airflow_provider_make.client import calls
 from airflow_provider_make.client.async_driver import AsyncMakeClient, loop_pool
-from airflow_provider_make.client.errors import MakeError
+from airflow_provider_make.client.errors import Action, MakeError, action_of
 from airflow_provider_make.client.settings import ClientSettings
 from tests.conftest import LOGIN, PASSWORD, Sandbox
+from tests.helpers import MemoryStore, campaign_try, people
 from tests.hostile_server import HostileServer
 
 SENT = (
@@ -125,10 +130,92 @@ def test_a_refused_connection_was_never_sent() -> None:
 
 
 @pytest.mark.parametrize("mode", ["tls_close", "tls_garbage"])
-def test_tls_failures_are_named_as_the_async_driver_names_them(hostile: HostileServer, mode: str) -> None:
+def test_a_failed_tls_handshake_sent_nothing(hostile: HostileServer, mode: str) -> None:
     hostile.answer(mode)
-    settings = settings_for(hostile.https_url, total_timeout=3.0)
-    assert outcome(settings, campaign=True) == outcome(settings, campaign=False)
+    got = outcome(settings_for(hostile.https_url, total_timeout=3.0), campaign=True)
+    assert got[0] == "MakeTransportError" and got[2] is False
+    assert "TLS handshake with the API failed" in got[1]
+
+
+@pytest.fixture
+def bad_certificate_server(tmp_path: Path) -> Iterator[str]:
+    """An HTTPS server whose certificate nobody trusts (self-signed); yields its URL."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    with context.wrap_socket(conn, server_side=True) as tls:
+                        received.append(tls.recv(4096))
+                except (OSError, ssl.SSLError):
+                    continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()
+    assert received == []  # no request ever got through
+
+
+def test_a_bad_certificate_leaves_a_campaign_retryable(bad_certificate_server: str) -> None:
+    settings = settings_for(bad_certificate_server, total_timeout=5.0)
+    got = outcome(settings, campaign=True)
+    assert got[0] == "MakeTransportError" and got[2] is False  # nothing was sent: retry, not unknown
+    store = MemoryStore()
+    with pytest.raises(MakeError) as failed:
+        campaign_try(settings, people(5), store)
+    assert action_of(failed.value) is Action.RETRY
+    assert store.values == {}  # no row reserved, so none can be unknown
+
+
+def keep_alive_server(header: bytes) -> tuple[Any, Any]:
+    """A server answering every request with ``header``; counts connections."""
+    body = b"<response><result>success</result><credits>7</credits></response>"
+    counts = {"connections": 0}
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        counts["connections"] += 1
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (header, len(body), body))
+            await writer.drain()
+
+    return serve, counts
+
+
+@pytest.mark.parametrize(
+    ("header", "connections"),
+    [(b"", 1), (b"Keep-Alive: timeout=5, max=100\r\n", 1), (b"Keep-Alive: timeout=1\r\n", 2)],
+)
+def test_the_servers_keep_alive_timeout_is_honoured(header: bytes, connections: int) -> None:
+    """An idle connection the server is about to close is not reused: a request in it would be unknown."""
+    serve, counts = keep_alive_server(header)
+
+    async def run() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        client = CampaignTransport(settings_for(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"))
+        try:
+            await client.request(calls.credits())
+            await asyncio.sleep(0.2)
+            await client.request(calls.credits())
+        finally:
+            await client.aclose()
+            server.close()
+
+    asyncio.run(run())
+    assert counts["connections"] == connections
 
 
 def test_connections_are_kept_alive_and_reused(api: Sandbox) -> None:
