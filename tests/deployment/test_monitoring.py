@@ -39,13 +39,14 @@ pytestmark = pytest.mark.deployment
 
 #: The sandboxes' account starts every reset with this balance (SandboxProcess).
 START_CREDITS = 1_000_000
+#: The campaign example: three rows, then an SMS to the on-call number with the summary.
+CAMPAIGN_DAG = "example_make_campaign_alert"
 #: Example DAGs run together: single requests of several kinds, and a campaign.
-TOGETHER = ("example_make_sms", "example_make_ring_plus", "example_make_call_plus", "example_make_bulk_sms")
+TOGETHER = ("example_make_sms", "example_make_ring_plus", "example_make_call_plus", CAMPAIGN_DAG)
 #: Its makeCall is refused by the sandbox (a queued result code 102): the run fails.
 REFUSED_DAG, REFUSED_PATH, REFUSED_CODE = "example_make_call", "/apimakecall.php", 102
 #: Run alone after the others, so the balance its answer reports is the sandbox's last one.
 LAST_DAG = "example_make_sms_plus"
-CAMPAIGN_DAG = "example_make_bulk_sms"
 SENDING_PATHS_EXCLUDED = ("/apilog.php", "/apicredits.php")
 
 
