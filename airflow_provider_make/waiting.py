@@ -87,21 +87,25 @@ async def wait_for_trackings(
                 waited.finished[tracking_id] = tracking
             del waited.not_finished[tracking_id]
 
+    first_round = True
     while True:
         await asyncio.gather(*(look(tracking_id) for tracking_id in list(waited.not_finished)))
         remaining = deadline - time.time()
         if not waited.not_finished or remaining <= 0:
             return waited
-        if log is not None:
-            problems = sorted({problem for problem in waited.not_finished.values() if problem})
+        problems = sorted({problem for problem in waited.not_finished.values() if problem})
+        # Said once when the wait starts, then only about problems: a triggerer runs thousands.
+        if log is not None and (problems or first_round):
             log.log(
                 logging.WARNING if problems else logging.INFO,
-                "%d of %d requests not finished yet%s; looking again in %.0f s",
+                "%d of %d requests not finished yet%s; looking again every %.0f s for at most %.0f s",
                 len(waited.not_finished),
                 len(waited.not_finished) + len(waited.finished) + len(waited.lost),
                 f" (last problem: {problems[-1]})" if problems else "",
-                min(poll_interval, remaining),
+                poll_interval,
+                remaining,
             )
+        first_round = False
         await asyncio.sleep(min(poll_interval, remaining))
 
 

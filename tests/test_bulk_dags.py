@@ -70,6 +70,18 @@ def test_the_example_campaign_sends_personalised_texts_and_waits(
         ]
     )
     assert lines[1].startswith('+33 6 87 65 43 21,Camille,FR-1001,0,33687654321,"Bonjour Camille, votre')
+    # Its durable state carries the record the make page lists (read as the api-server reads it).
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from airflow_provider_make.monitoring import reader
+
+    with Session(create_engine(f"sqlite:///{airflow_home.path}/airflow.db")) as session:
+        listed = reader.requests(reader.load(session), {"example_make_bulk_sms"})
+    [row] = [row for row in listed if row["run_id"] == run.run_id and row["task_id"] == "tell_customers"]
+    assert (row["kind"], row["state"], row["cost"]) == ("campaign", "finished", 40)
+    assert row["counts"] == {name: value for name, value in summary.items() if name in row["counts"]}
+    assert row["counts"]["accepted"] == 4
 
 
 def test_ten_thousand_rows_each_sent_exactly_once(

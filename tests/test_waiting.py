@@ -6,6 +6,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from airflow_provider_make.client.settings import ClientSettings
 from airflow_provider_make.hooks.make import MakeHook
 from airflow_provider_make.waiting import Waited, wait_for_trackings
@@ -68,3 +70,26 @@ def test_the_follow_up_sms_is_waited_for_on_request(make_default: Sandbox, setti
     make_default.advance(400)
     waited = _wait(settings, [tracking_id], 10, wait_for_follow_up=True)
     assert waited.finished[tracking_id].follow_up_sent_at is not None
+
+
+def test_the_wait_says_once_that_it_waits_then_only_problems(
+    make_default: Sandbox, settings: ClientSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A triggerer runs thousands of waits: a line each per look would flood its log."""
+    import logging
+
+    tracking_id = MakeHook().sms_plus(SENDER, RECIPIENT, "Bonjour").id
+    log = logging.getLogger("test_waiting")
+    with caplog.at_level(logging.INFO, logger="test_waiting"):
+        _wait(
+            settings, [tracking_id], 0.5, log=log, wait_for_follow_up=True
+        )  # many looks, all 112 or not over
+    assert len(make_default.requests("/apilog.php")) > 3
+    assert [record.levelname for record in caplog.records] == ["INFO"]
+    assert "looking again every 0 s" in caplog.records[0].getMessage()
+    make_default.fault("code:111", count=1000, path="/apilog.php")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="test_waiting"):
+        _wait(settings, [tracking_id], 0.3, log=log)
+    assert caplog.records and {record.levelname for record in caplog.records} == {"WARNING"}
+    assert all("result code 111" in record.getMessage() for record in caplog.records)

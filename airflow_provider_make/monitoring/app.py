@@ -63,6 +63,20 @@ Offset = Annotated[int, Query(ge=0)]
 PageNumber = Annotated[int, Query(alias="page", ge=1)]
 
 
+def request_filters(
+    dag_id: str | None = None,
+    kind: Kind = None,
+    state: State = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """The filters of the request list, as the API and the page both take them."""
+    return {"dag_id": dag_id, "kind": kind, "state": state, "since": since, "until": until}
+
+
+Filters = Annotated[dict[str, Any], Depends(request_filters)]
+
+
 def _load(dag_ids: set[str]) -> list[dict[str, Any]]:
     from airflow.utils.session import create_session
 
@@ -86,18 +100,10 @@ def build_app() -> FastAPI:
 
     @app.get("/api/v1/requests")
     def list_requests(
-        dag_ids: Allowed,
-        dag_id: str | None = None,
-        kind: Kind = None,
-        state: State = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
+        dag_ids: Allowed, filters: Filters, limit: Limit = 100, offset: Offset = 0
     ) -> dict[str, Any]:
         """Every request, newest first (a campaign is one, with its ``counts``)."""
-        rows = _load(dag_ids)
-        rows = reader.filtered(rows, dag_id=dag_id, kind=kind, state=state, since=since, until=until)
+        rows = reader.filtered(_load(dag_ids), **filters)
         return {"total_entries": len(rows), "requests": rows[offset : offset + limit]}
 
     @app.get("/api/v1/summary")
@@ -133,19 +139,10 @@ def build_app() -> FastAPI:
         return campaign_page(dag_ids, dag_id, run_id, task_id, map_index, limit, offset)[1]
 
     @app.get("/", response_class=HTMLResponse)
-    def index(
-        dag_ids: Allowed,
-        dag_id: str | None = None,
-        kind: Kind = None,
-        state: State = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        page_number: PageNumber = 1,
-    ) -> str:
+    def index(dag_ids: Allowed, filters: Filters, page_number: PageNumber = 1) -> str:
         rows = _load(dag_ids)
         totals = reader.summary(rows, 30, datetime.now(timezone.utc))
-        shown = reader.filtered(rows, dag_id=dag_id, kind=kind, state=state, since=since, until=until)
-        filters = {"dag_id": dag_id, "kind": kind, "state": state, "since": since, "until": until}
+        shown = reader.filtered(rows, **filters)
         return page.index(
             totals, shown, filters, sorted({row["dag_id"] for row in rows}), page_number, PAGE_ROWS, STATES
         )
