@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,6 +48,8 @@ FAST_SPEED = 50.0
 #: The slow sandbox (``make_slow``): the tracking log of an SMS appears 20 s after sending.
 SLOW_SPEED = 0.5
 ADMIN = "admin"
+#: Airflow's ``[metrics] statsd_prefix`` in the deployments: every metric's name starts with it.
+STATSD_PREFIX = "deployment"
 TERMINAL = ("success", "failed")
 T = TypeVar("T")
 
@@ -577,6 +580,59 @@ def start_deployment(
     return deployment
 
 
+class StatsdListener:
+    """A UDP socket on loopback that keeps every StatsD line Airflow's processes send it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port: int = self.socket.getsockname()[1]
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="statsd-listener", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                packet = self.socket.recv(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:  # a packet may hold several metrics, one a line
+                self._lines += packet.decode(errors="replace").splitlines()
+
+    def lines(self) -> list[str]:
+        """Every line received so far, in order (``name:value|type``, tags after the name or ``|#``)."""
+        with self._lock:
+            return list(self._lines)
+
+    def env(self) -> dict[str, str]:
+        """The Airflow settings that send the deployment's metrics here."""
+        return {
+            "AIRFLOW__METRICS__STATSD_ON": "True",
+            "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__STATSD_PORT": str(self.port),
+            "AIRFLOW__METRICS__STATSD_PREFIX": STATSD_PREFIX,
+        }
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self.socket.close()
+
+
+@pytest.fixture(scope="session")
+def statsd() -> Iterator[StatsdListener]:
+    """Where the deployments send their StatsD metrics (harmless to the tests that ignore them)."""
+    listener = StatsdListener()
+    yield listener
+    listener.stop()
+
+
 LOCAL_COMPONENTS = {
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "dag-processor": ["dag-processor"],
@@ -586,11 +642,22 @@ LOCAL_COMPONENTS = {
 
 @pytest.fixture(scope="module")
 def local_airflow(
-    deployment_tmp: Path, postgres: Postgres, fast_sandbox: SandboxProcess, slow_sandbox: SandboxProcess
+    deployment_tmp: Path,
+    postgres: Postgres,
+    fast_sandbox: SandboxProcess,
+    slow_sandbox: SandboxProcess,
+    statsd: StatsdListener,
 ) -> Iterator[Deployment]:
-    """Airflow with the LocalExecutor: scheduler, dag-processor, triggerer and api-server processes."""
+    """Airflow with the LocalExecutor: scheduler, dag-processor, triggerer and api-server processes
+    (StatsD on, to ``statsd``)."""
     deployment = start_deployment(
-        deployment_tmp / "local-home", "airflow", postgres, fast_sandbox, slow_sandbox, LOCAL_COMPONENTS
+        deployment_tmp / "local-home",
+        "airflow",
+        postgres,
+        fast_sandbox,
+        slow_sandbox,
+        LOCAL_COMPONENTS,
+        **statsd.env(),
     )
     try:
         yield deployment

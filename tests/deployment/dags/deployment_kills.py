@@ -73,3 +73,19 @@ with DAG(
         poll_interval=1,
         timeout=180,
     )
+
+with DAG(
+    dag_id="deployment_kill_in_flight_last_try",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+):
+    # The same kill on the task's last try: no code of the provider runs after it, yet the
+    # make page must list the request as unknown (tests/deployment/test_monitoring.py).
+    MakeSmsPlusOperator(
+        task_id="send",
+        make_conn_id="make_slow",
+        sender=SENDER,
+        recipient=RECIPIENT,
+        message="killed in flight on the last try",
+    )
