@@ -47,8 +47,9 @@ def _plugins(home: AirflowHome, tmp_path: Path, **env: str) -> tuple[list[dict[s
     pythonpath = os.pathsep.join(path for path in (shim, os.environ.get("PYTHONPATH", "")) if path)
     done = home.airflow("plugins", "--output", "json", PYTHONPATH=pythonpath, **env)
     assert done.returncode == 0, done.stdout + done.stderr
-    start = done.stdout.index("[")
-    return json.loads(done.stdout[start:]), done.stdout + done.stderr
+    # The JSON is the last line; log lines before it may start with "[" too ("[info ] ...", 3.2).
+    listed = [line for line in done.stdout.splitlines() if line.startswith(("[{", "[]"))]
+    return json.loads(listed[-1]), done.stdout + done.stderr
 
 
 @pytest.mark.airflow
